@@ -1,0 +1,164 @@
+"""Pandoc and typst, the engines: markdown to one AST, GT HTML into real tables, three writers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from qrender.assemble import TABLE_PLACEHOLDER
+from qrender.errors import BuildError
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def pandoc_path() -> str:
+    import pypandoc
+
+    return pypandoc.get_pandoc_path()
+
+
+def run_pandoc(args: list[str], text: str | None = None, cwd: Path | None = None) -> str:
+    result = subprocess.run(
+        [pandoc_path(), *args], input=text, capture_output=True, text=True, cwd=cwd
+    )
+    if result.returncode != 0:
+        raise BuildError(f"pandoc {' '.join(args[:4])} failed:\n{result.stderr.strip()}", exit_code=1)
+    return result.stdout
+
+
+def _walk(node, visit) -> None:
+    if isinstance(node, dict):
+        visit(node)
+        for value in node.values():
+            _walk(value, visit)
+    elif isinstance(node, list):
+        for item in node:
+            _walk(item, visit)
+
+
+def _first_table(node) -> dict | None:
+    found: list[dict] = []
+    _walk(node, lambda n: found.append(n) if n.get("t") == "Table" and not found else None)
+    return found[0] if found else None
+
+
+def read_tables(html_tables: list[str]) -> list[dict]:
+    """Read each table's HTML (great_tables or pandas) into a pandoc Table, spans kept."""
+    if not html_tables:
+        return []
+    wrapped = "".join(
+        f'<div id="qrender-t{i}">{html}</div>' for i, html in enumerate(html_tables, 1)
+    )
+    ast = json.loads(run_pandoc(["-f", "html", "-t", "json"], wrapped))
+    tables: dict[str, dict] = {}
+
+    def visit(node: dict) -> None:
+        if node.get("t") == "Div" and node["c"][0][0].startswith("qrender-t"):
+            table = _first_table(node["c"][1])
+            if table is not None:
+                tables.setdefault(node["c"][0][0], table)
+
+    _walk(ast["blocks"], visit)
+    out = []
+    for i in range(1, len(html_tables) + 1):
+        if f"qrender-t{i}" not in tables:
+            raise BuildError(f"table {i}: its HTML holds no table pandoc can read", exit_code=1)
+        out.append(tables[f"qrender-t{i}"])
+    return out
+
+
+def _place_tables(blocks: list, tables: list[dict]) -> list:
+    placed = []
+    for block in blocks:
+        if block.get("t") == "Div" and "qrender-table" in block["c"][0][1]:
+            ident, inner = block["c"][0][0], block["c"][1]
+            marker = inner[-1]["c"][0]["c"] if inner and inner[-1]["t"] == "Para" else ""
+            index = int(marker.replace(TABLE_PLACEHOLDER.format(0)[:-4], "")) - 1
+            table = json.loads(json.dumps(tables[index]))
+            table["c"][0] = [ident, [], []]
+            if len(inner) > 1:
+                caption = inner[0]["c"]
+                table["c"][1] = [None, [{"t": "Plain", "c": caption}]]
+            placed.append(table)
+        elif block.get("t") == "Div":
+            block["c"][1] = _place_tables(block["c"][1], tables)
+            placed.append(block)
+        else:
+            placed.append(block)
+    return placed
+
+
+def document_ast(markdown: str, html_tables: list[str], cwd: Path, bibliography: bool) -> dict:
+    """One AST for all formats: markdown parsed, tables placed, citations resolved once."""
+    ast = json.loads(run_pandoc(["-f", "markdown", "-t", "json"], markdown, cwd=cwd))
+    ast["blocks"] = _place_tables(ast["blocks"], read_tables(html_tables))
+    if bibliography:
+        ast = json.loads(run_pandoc(["-f", "json", "-t", "json", "--citeproc"], json.dumps(ast), cwd))
+    return ast
+
+
+def _html_titles(ast: dict) -> dict:
+    """Provenance on hover: each ledger number's span gets a title naming key, method, source."""
+    def visit(node: dict) -> None:
+        if node.get("t") == "Span" and "num" in node["c"][0][1]:
+            attrs = dict(node["c"][0][2])
+            parts = [attrs.get(k, "") for k in ("data-key", "data-method", "data-source")]
+            node["c"][0][2].append(["title", " | ".join(p for p in parts if p)])
+
+    copy = json.loads(json.dumps(ast))
+    _walk(copy["blocks"], visit)
+    return copy
+
+
+def _typst_images(ast: dict, staging: Path, root: Path) -> dict:
+    """typst gets the vector SVG of each chunk figure, and root-anchored paths for project images."""
+    def visit(node: dict) -> None:
+        if node.get("t") == "Image":
+            src = node["c"][2][0]
+            svg = Path(src).with_suffix(".svg")
+            if (staging / svg).exists():
+                node["c"][2][0] = svg.as_posix()
+            elif not (staging / src).exists() and (root / src).exists():
+                node["c"][2][0] = "/" + Path(os.path.relpath(root / src, root)).as_posix()
+
+    copy = json.loads(json.dumps(ast))
+    _walk(copy["blocks"], visit)
+    return copy
+
+
+def write_html(ast: dict, out: Path, staging: Path, root: Path, head: str, before: str, after: str) -> None:
+    for name, text in (("head", head), ("before", before), ("after", after)):
+        (staging / f".{name}.html").write_text(text, encoding="utf-8")
+    run_pandoc(
+        ["-f", "json", "-t", "html5", "--standalone", "--embed-resources",
+         f"--css={TEMPLATES / 'manuscript.css'}", f"--resource-path={staging}:{root}",
+         f"--include-in-header={staging / '.head.html'}",
+         f"--include-before-body={staging / '.before.html'}",
+         f"--include-after-body={staging / '.after.html'}", "-o", str(out)],
+        json.dumps(_html_titles(ast)), cwd=staging,
+    )
+
+
+def write_docx(ast: dict, out: Path, staging: Path, root: Path, reference: Path) -> None:
+    run_pandoc(
+        ["-f", "json", "-t", "docx", f"--reference-doc={reference}",
+         f"--resource-path={staging}:{root}", "-o", str(out)],
+        json.dumps(ast), cwd=staging,
+    )
+
+
+def write_pdf(ast: dict, out: Path, staging: Path, root: Path) -> None:
+    source = run_pandoc(
+        ["-f", "json", "-t", "typst-citations", "--standalone", f"--template={TEMPLATES / 'manuscript.typ'}"],
+        json.dumps(_typst_images(ast, staging, root)), cwd=staging,
+    )
+    typ = staging / f".{out.stem}.typ"
+    typ.write_text(source, encoding="utf-8")
+    import typst
+
+    try:
+        typst.compile(str(typ), output=str(out), root=str(root))
+    except typst.TypstError as exc:
+        raise BuildError(f"typst could not compile {typ.name}: {exc}", exit_code=1) from None
