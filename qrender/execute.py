@@ -87,7 +87,7 @@ class Session:
         line = chunk.line
         for frame in traceback.extract_tb(exc.__traceback__):
             if frame.filename == self._filename(chunk):
-                line = chunk.line + (frame.lineno or 0)
+                line = chunk.body_line + (frame.lineno or 1) - 1
         message = f"{chunk.describe()} failed: {type(exc).__name__}: {exc}"
         return BuildError(located(self.name, line, message), exit_code=1)
 

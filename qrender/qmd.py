@@ -34,6 +34,7 @@ class Chunk:
     code: str
     options: dict
     line: int
+    body_line: int = 0
 
     @property
     def label(self) -> str | None:
@@ -156,7 +157,8 @@ def parse(path: Path) -> Document:
             if prose:
                 doc.parts.append(Prose("\n".join(prose), prose_line))
             options, body = _chunk_options(lines[i + 1 : close], name, i + 1)
-            doc.parts.append(Chunk("\n".join(body), options, i + 1))
+            body_line = close + 1 - len(body)
+            doc.parts.append(Chunk("\n".join(body), options, i + 1, body_line))
             prose = []
             prose_line = close + 2
         i = close + 1

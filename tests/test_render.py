@@ -1,0 +1,180 @@
+"""qrender end to end: build the fixture project once, read the three formats back."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from docx import Document
+from pypdf import PdfReader
+
+FIXTURE = Path(__file__).parent / "render" / "fixture"
+
+
+def render(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "qrender", str(project), *args],
+        capture_output=True, text=True, cwd=Path(__file__).parents[1],
+    )
+
+
+def copy_fixture(tmp: Path) -> Path:
+    target = tmp / "project"
+    shutil.copytree(FIXTURE, target, ignore=shutil.ignore_patterns("_manuscript", ".build", "bars.png"))
+    return target
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    project = copy_fixture(tmp_path_factory.mktemp("render"))
+    result = render(project)
+    assert result.returncode == 0, result.stderr
+    return project / "_manuscript"
+
+
+@pytest.fixture(scope="module")
+def pdf_text(built) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(built / "article.pdf").pages)
+
+
+@pytest.fixture(scope="module")
+def docx(built):
+    return Document(str(built / "article.docx"))
+
+
+@pytest.fixture(scope="module")
+def html(built) -> BeautifulSoup:
+    return BeautifulSoup((built / "article.html").read_text(encoding="utf-8"), "lxml")
+
+
+def docx_text(doc) -> str:
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
+
+
+def test_three_formats_written(built):
+    assert {p.name for p in built.iterdir()} >= {"article.pdf", "article.docx", "article.html"}
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "docx", "html"])
+def test_content_resolved_in_every_format(fmt, pdf_text, docx, html):
+    text = {"pdf": pdf_text, "docx": docx_text(docx), "html": html.get_text(" ")}[fmt]
+    text = re.sub(r"\s+([).,;:])", r"\1", " ".join(text.split()))
+    for expected in [
+        "Fixture Trial Report",
+        "Introduction",
+        "Figure 1: Kaplan-Meier estimate of survival.",
+        "Table 1: Patients per arm.",
+        "Table 2: A great_tables table with a spanner and row groups.",
+        "Figure 2: Bars drawn from an image file.",
+        "the median was 8.0 months (see Figure 1)",
+        "We studied 8 patients",
+        "the curve in Figure 1, counts in Table 1 and Table 2",
+        "Results are in Results",
+        "Spanning header",
+        "Source note under the table.",
+        "Kaplan EL, Meier P",
+        "Author One (placeholder)",
+        "Placeholder University Hospital",
+        "Corresponding author",
+        "Keywords: survival; rendering",
+        "SYNTHETIC DATA",
+    ]:
+        assert expected in text, f"{fmt}: {expected!r} missing"
+    for leftover in ["??", "[@", "@fig-", "@tbl-", "@sec-", "{python}", "QRENDERTABLE"]:
+        assert leftover not in text, f"{fmt}: {leftover!r} left in output"
+
+
+def test_docx_table_keeps_spanner_and_row_groups(docx):
+    table = docx.tables[1]
+    header = [c.text for c in table.rows[0].cells]
+    assert header.count("Spanning header") == 2
+    merged = table.rows[0].cells[1]._tc is table.rows[0].cells[2]._tc
+    assert merged, "spanner should be one merged cell over two columns"
+    group_row = [c.text for c in table.rows[2].cells]
+    assert group_row == ["A", "A", "A"]
+
+
+def test_stamp_on_every_output(built, pdf_text, docx, html):
+    data_sha = hashlib.sha256((FIXTURE / "data" / "trial.csv").read_bytes()).hexdigest()
+    assert f"data sha256 {data_sha}" in " ".join(pdf_text.split())
+    assert data_sha in PdfReader(built / "article.pdf").metadata.get("/Keywords", "")
+    assert data_sha in docx.core_properties.comments
+    assert data_sha in docx.sections[0].footer.paragraphs[0].text
+    assert data_sha in html.find("meta", attrs={"name": "build-stamp"})["content"]
+    assert data_sha in html.find("footer", class_="build-stamp").text
+
+
+def test_html_provenance_span_and_phone_viewport(html):
+    span = html.find("span", class_="num")
+    assert span.text == "42.0"
+    assert span["data-key"] == "demo.key" and span["data-source"] == "demo.fn"
+    assert "demo.key" in span["title"] and "a method" in span["title"]
+    assert "width=device-width" in html.find("meta", attrs={"name": "viewport"})["content"]
+    assert html.find("img")["src"].startswith("data:image/png;base64,"), "HTML must be self-contained"
+
+
+def test_noop_rebuild_and_content_staleness(tmp_path):
+    project = copy_fixture(tmp_path)
+    assert render(project).returncode == 0
+    again = render(project)
+    assert again.returncode == 0 and "up to date" in again.stdout
+    data = project / "data" / "trial.csv"
+    data.write_text(data.read_text() + "7,1,B\n")
+    changed = render(project)
+    assert changed.returncode == 0 and "up to date" not in changed.stdout
+    assert "We studied 9 patients" in " ".join(
+        p.extract_text() for p in PdfReader(project / "_manuscript" / "article.pdf").pages
+    )
+
+
+def _append(project: Path, text: str) -> None:
+    qmd = project / "article.qmd"
+    qmd.write_text(qmd.read_text() + text)
+
+
+def _line_of(project: Path, needle: str) -> int:
+    lines = (project / "article.qmd").read_text().splitlines()
+    return next(i for i, line in enumerate(lines, 1) if needle in line)
+
+
+@pytest.mark.parametrize(
+    ("addition", "needle", "message"),
+    [
+        ("\nSee @fig-nope.\n", "@fig-nope", "unknown cross-reference @fig-nope"),
+        ("\nAs shown [@nobody2020].\n", "@nobody2020", "unknown citation key @nobody2020"),
+        ("\n{{< pagebreak >}}\n", "pagebreak", "shortcode {{< pagebreak >}} is not supported"),
+        ("\n::: {.callout-note}\nNote\n:::\n", "callout", "div '::: {.callout-note}' is not supported"),
+        ("\n```{r}\n1 + 1\n```\n", "{r}", "```{r} chunks are not supported"),
+        ("\n```{python}\n#| cache: true\n1\n```\n", "cache", "chunk option 'cache' is not supported"),
+    ],
+)
+def test_unsupported_or_unknown_stops_with_file_and_line(tmp_path, addition, needle, message):
+    project = copy_fixture(tmp_path)
+    _append(project, addition)
+    result = render(project)
+    assert result.returncode == 2
+    assert f"article.qmd:{_line_of(project, needle)}: {message}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (project / "_manuscript").exists()
+
+
+def test_chunk_error_names_chunk_and_line_and_keeps_previous_outputs(tmp_path):
+    project = copy_fixture(tmp_path)
+    assert render(project).returncode == 0
+    pdf = project / "_manuscript" / "article.pdf"
+    before = pdf.read_bytes()
+    _append(project, "\n```{python}\n#| label: broken\nx = 1\ny = x / 0\n```\n")
+    result = render(project)
+    assert result.returncode == 1
+    line = _line_of(project, "y = x / 0")
+    assert f"article.qmd:{line}: chunk 'broken' failed: ZeroDivisionError" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert pdf.read_bytes() == before
+    assert not list(project.glob("._manuscript-*")), "staging folder must be cleaned up"
