@@ -1,0 +1,159 @@
+"""The codebook (data/codebook.yaml) as pandera schemas: what each column must hold.
+
+Validation runs in two passes so every problem is reported once and in the user's terms: first
+the text of each cell against its type (a date in ISO form, a whole number, a number), then the
+typed values against ranges, allowed labels, uniqueness, requiredness and the rules that tie
+columns together (dates in clinical order, nothing after the cut-off).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+import yaml
+
+DEFAULT_CODEBOOK = Path(__file__).resolve().parents[1] / "data" / "codebook.yaml"
+DTYPES = {"string": str, "category": str, "integer": "Int64", "number": float, "date": "datetime64[ns]"}
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+NUMBER = r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$"
+INTEGER = r"^[+-]?\d+(\.0*)?$"
+
+
+@dataclass(frozen=True)
+class Codebook:
+    columns: dict[str, dict]
+
+    @property
+    def required(self) -> list[str]:
+        return [name for name, spec in self.columns.items() if spec.get("required")]
+
+    def of_type(self, kind: str) -> list[str]:
+        return [name for name, spec in self.columns.items() if spec["type"] == kind]
+
+    def table(self) -> pd.DataFrame:
+        """The codebook as a table for the supplement: column, type, unit, allowed values, description."""
+        rows = []
+        for name, spec in self.columns.items():
+            if "values" in spec:
+                allowed = ", ".join(str(v) for v in spec["values"])
+            elif "min" in spec:
+                allowed = f"{spec['min']:g} to {spec['max']:g}"
+            else:
+                allowed = "ISO date (YYYY-MM-DD)" if spec["type"] == "date" else ""
+            required = "yes" if spec.get("required") else spec.get("applies_to", "no").replace("_", "-")
+            rows.append(
+                {
+                    "Column": name,
+                    "Type": spec["type"],
+                    "Unit": spec.get("unit", ""),
+                    "Allowed values": allowed,
+                    "Required": required,
+                    "Description": spec["description"],
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def load_codebook(path: Path = DEFAULT_CODEBOOK) -> Codebook:
+    return Codebook(yaml.safe_load(path.read_text(encoding="utf-8"))["columns"])
+
+
+def text_schema(codebook: Codebook, present: list[str]) -> pa.DataFrameSchema:
+    """Pass 1: the text of every present cell has the form its type needs."""
+    forms = {
+        "date": (ISO_DATE, "a date written YYYY-MM-DD"),
+        "integer": (INTEGER, "a whole number"),
+        "number": (NUMBER, "a number"),
+    }
+    columns = {}
+    for name in present:
+        kind = codebook.columns[name]["type"]
+        checks = []
+        if kind in forms:
+            pattern, words = forms[kind]
+            checks.append(pa.Check.str_matches(pattern, error=f"must be {words}"))
+        columns[name] = pa.Column(str, checks=checks, nullable=True)
+    return pa.DataFrameSchema(columns)
+
+
+def _value_checks(spec: dict) -> list[pa.Check]:
+    checks = []
+    if "values" in spec:
+        allowed = [str(v) for v in spec["values"]]
+        checks.append(pa.Check.isin(allowed, error=f"must be one of {', '.join(allowed)}"))
+    if "min" in spec:
+        checks.append(
+            pa.Check.in_range(
+                spec["min"], spec["max"], error=f"must be between {spec['min']} and {spec['max']}"
+            )
+        )
+    if "pattern" in spec:
+        checks.append(pa.Check.str_matches(spec["pattern"], error="is not a pseudonymous study number"))
+    return checks
+
+
+def _after(later: str, earlier: str):
+    def check(df: pd.DataFrame) -> pd.Series:
+        return df[later].isna() | df[earlier].isna() | (df[later] >= df[earlier])
+
+    return check
+
+
+def _not_after(date: str, limit: pd.Timestamp):
+    def check(df: pd.DataFrame) -> pd.Series:
+        return df[date].isna() | (df[date] <= limit)
+
+    return check
+
+
+def _applies(column: str, group: str):
+    def check(df: pd.DataFrame) -> pd.Series:
+        member = df["group"] == group
+        return (member & df[column].notna()) | (~member & df[column].isna()) | df["group"].isna()
+
+    return check
+
+
+def value_schema(codebook: Codebook, present: list[str], cutoff: pd.Timestamp) -> pa.DataFrameSchema:
+    """Pass 2: typed values against ranges, labels, uniqueness, requiredness and cross-column rules."""
+    columns = {}
+    for name in present:
+        spec = codebook.columns[name]
+        columns[name] = pa.Column(
+            DTYPES[spec["type"]],
+            checks=_value_checks(spec),
+            nullable=not spec.get("required", False),
+            unique=bool(spec.get("unique")),
+            coerce=True,
+        )
+    rules: list[tuple[str, str, tuple[str, ...]]] = [
+        ("progression_date", "progression before HAIC start", ("progression_date", "haic_start_date")),
+        ("death_date", "death before HAIC start", ("death_date", "haic_start_date")),
+        ("death_date", "death before progression", ("death_date", "progression_date")),
+        ("last_followup_date", "last follow-up before HAIC start", ("last_followup_date", "haic_start_date")),
+        ("progression_date", "progression after last follow-up", ("last_followup_date", "progression_date")),
+        ("last_followup_date", "follow-up after death", ("death_date", "last_followup_date")),
+        (
+            "haic_start_date",
+            "HAIC start before atezolizumab-bevacizumab start",
+            ("haic_start_date", "ate_beva_start_date"),
+        ),
+    ]
+    checks = [
+        pa.Check(_after(*pair), name=f"{column}|{rule}")
+        for column, rule, pair in rules
+        if all(c in present for c in pair)
+    ]
+    for date in ("last_followup_date", "progression_date", "death_date", "haic_start_date"):
+        if date in present:
+            checks.append(
+                pa.Check(_not_after(date, cutoff), name=f"{date}|after the data cut-off {cutoff.date()}")
+            )
+    for name, spec in codebook.columns.items():
+        if "applies_to" in spec and name in present and "group" in present:
+            rule = f"required for {spec['applies_to']} only, empty otherwise"
+            checks.append(pa.Check(_applies(name, spec["applies_to"]), name=f"{name}|{rule}"))
+    return pa.DataFrameSchema(columns, checks=checks)
