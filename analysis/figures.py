@@ -1,0 +1,163 @@
+"""Figures for print: Kaplan-Meier curves with numbers at risk, a forest plot, response bars.
+
+Plotting only: every number drawn or printed here was computed elsewhere and is passed in.
+Figures are written as vector PDF and 600-dpi PNG and TIFF, with metadata that carries no date,
+so the same inputs give the same files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from analysis.survival import KMCurve  # noqa: E402
+
+COLOURS = {"first_line": "#1f4e79", "post_ate_beva": "#c0392b"}
+LABELS = {"first_line": "First-line HAIC", "post_ate_beva": "Post-ate-beva HAIC"}
+DPI = 600
+MAX_STEPS = 2000
+
+plt.rcParams.update(
+    {
+        "font.family": "DejaVu Sans",
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "svg.hashsalt": "haic",
+        "pdf.compression": 6,
+    }
+)
+
+
+def _steps(curve: KMCurve) -> tuple[np.ndarray, np.ndarray]:
+    """Step coordinates, thinned to at most MAX_STEPS points for very large cohorts (look unchanged)."""
+    time = np.concatenate([[0.0], curve.time])
+    surv = np.concatenate([[1.0], curve.surv])
+    if len(time) > MAX_STEPS:
+        keep = np.unique(
+            np.concatenate(
+                [
+                    np.linspace(0, len(time) - 1, MAX_STEPS).astype(int),
+                    np.flatnonzero(np.abs(np.diff(surv, prepend=1.0)) > 1e-3),
+                ]
+            )
+        )
+        time, surv = time[keep], surv[keep]
+    return time, surv
+
+
+def at_risk(curve: KMCurve, ticks: np.ndarray) -> list[int]:
+    """Patients still at risk at each tick (after everyone whose time is before it has left)."""
+    n0 = int(curve.n_risk[0]) if len(curve.n_risk) else 0
+    left_before = np.concatenate([[0], np.cumsum(curve.n_event + curve.n_censor)])
+    return [n0 - int(left_before[np.searchsorted(curve.time, t, side="left")]) for t in ticks]
+
+
+def km_figure(
+    curves: dict[str, KMCurve],
+    medians: dict[str, float],
+    annotation: str,
+    ylabel: str,
+    tick_step: float = 6.0,
+) -> plt.Figure:
+    """Kaplan-Meier curves by group with censor marks, median lines and a numbers-at-risk table."""
+    fig, (ax, table) = plt.subplots(
+        2, 1, figsize=(6.5, 5.2), height_ratios=[4, 1], sharex=True, gridspec_kw={"hspace": 0.42}
+    )
+    horizon = max(c.time.max() for c in curves.values())
+    ticks = np.arange(0, horizon + tick_step, tick_step)
+    for name, curve in curves.items():
+        time, surv = _steps(curve)
+        ax.step(time, surv, where="post", color=COLOURS[name], lw=1.6, label=LABELS[name])
+        censored = curve.n_censor > 0
+        marks = curve.time[censored]
+        if len(marks) > MAX_STEPS:
+            marks = marks[np.linspace(0, len(marks) - 1, MAX_STEPS).astype(int)]
+        ax.plot(marks, [curve.at(t)[0] for t in marks], "|", color=COLOURS[name], ms=6, mew=1)
+        median = medians[name]
+        if np.isfinite(median):
+            ax.plot([0, median, median], [0.5, 0.5, 0], ls=":", lw=0.9, color=COLOURS[name])
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper right", frameon=False)
+    ax.text(0.98, 0.72, annotation, transform=ax.transAxes, ha="right", va="top", fontsize=8.5)
+    table.set_xlim(-tick_step * 0.1, ticks[-1] + tick_step * 0.1)
+    ax.set_xticks(ticks)
+    table.set_yticks(range(len(curves)))
+    table.set_yticklabels([LABELS[n] for n in reversed(list(curves))], fontsize=8)
+    for i, (name, curve) in enumerate(reversed(list(curves.items()))):
+        for t, n in zip(ticks, at_risk(curve, ticks), strict=True):
+            table.text(t, i, str(n), ha="center", va="center", fontsize=8, color=COLOURS[name])
+    table.set_ylim(-0.6, len(curves) - 0.4)
+    table.tick_params(axis="y", length=0)
+    for side in ("left", "bottom"):
+        table.spines[side].set_visible(False)
+    table.set_title("Number at risk", fontsize=8, loc="left", x=-0.28)
+    table.tick_params(axis="x", length=0, labelbottom=False)
+    ax.set_xlabel("Months since HAIC start")
+    ax.tick_params(labelbottom=True)
+    return fig
+
+
+def forest_figure(rows: list[tuple[str, float, float, float, str]], title: str) -> plt.Figure:
+    """Forest plot of hazard ratios on a log axis; rows are (label, hr, low, high, text)."""
+    fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(rows) + 1.2))
+    y = np.arange(len(rows))[::-1]
+    for yi, (_, hr, low, high, text) in zip(y, rows, strict=True):
+        ax.plot([low, high], [yi, yi], color="#333333", lw=1.2)
+        ax.plot(hr, yi, "s", color="#1f4e79", ms=6)
+        ax.text(1.02, yi, text, transform=ax.get_yaxis_transform(), va="center", fontsize=8)
+    ax.axvline(1, color="#888888", ls="--", lw=0.8)
+    ax.set_xscale("log")
+    lows, highs = [r[2] for r in rows], [r[3] for r in rows]
+    ticks = [t for t in (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20) if min(lows) / 1.5 <= t <= max(highs) * 1.5]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.set_yticks(y)
+    ax.set_yticklabels([r[0] for r in rows])
+    ax.set_xlabel("Hazard ratio (95% CI), log scale")
+    ax.set_title(title, loc="left", fontsize=9)
+    fig.subplots_adjust(left=0.36, right=0.72)
+    return fig
+
+
+def response_figure(
+    percentages: dict[str, dict[str, float]], categories: list[str], labels: dict[str, str]
+) -> plt.Figure:
+    """Best overall response by group as 100% stacked bars (one bar per group and criterion)."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    palette = {"CR": "#1b7837", "PR": "#7fbf7b", "SD": "#d9d9d9", "PD": "#d6604d", "NE": "#878787"}
+    names = list(percentages)
+    left = np.zeros(len(names))
+    for category in categories:
+        widths = np.array([percentages[n].get(category, 0.0) for n in names])
+        ax.barh(
+            range(len(names)), widths, left=left, color=palette[category], label=category, edgecolor="white"
+        )
+        for i, (w, lft) in enumerate(zip(widths, left, strict=True)):
+            if w >= 6:
+                ax.text(lft + w / 2, i, f"{w:.0f}", ha="center", va="center", fontsize=7.5)
+        left += widths
+    ax.set_yticks(range(len(names)))
+    ax.set_yticklabels([labels[n] for n in names])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Patients (%)")
+    ax.legend(ncol=len(categories), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def save(fig: plt.Figure, folder: Path, stem: str) -> dict[str, Path]:
+    """Vector PDF plus 600-dpi PNG and TIFF, reproducible byte for byte."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {ext: folder / f"{stem}.{ext}" for ext in ("pdf", "png", "tiff")}
+    fig.savefig(paths["pdf"], bbox_inches="tight", metadata={"CreationDate": None, "ModDate": None})
+    fig.savefig(paths["png"], dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(paths["tiff"], dpi=DPI, bbox_inches="tight", pil_kwargs={"compression": "tiff_lzw"})
+    return paths

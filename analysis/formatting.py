@@ -1,0 +1,55 @@
+"""Numbers as journals print them. One function per kind of number, used for every entry."""
+
+from __future__ import annotations
+
+import math
+
+DASH = "\u2013"
+
+
+def p_value(p: float) -> str:
+    """p < 0.001 below that, else three decimals."""
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def p_clause(p: float) -> str:
+    """p as it stands in a sentence: "p < 0.001" or "p = 0.073"."""
+    text = p_value(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def hazard_ratio(hr: float) -> str:
+    return f"{hr:.2f}"
+
+
+def months(value: float) -> str:
+    """Months to one decimal; a median that is not reached prints as NR."""
+    return "NR" if value is None or math.isnan(value) else f"{value:.1f}"
+
+
+def percent(proportion: float) -> str:
+    """A proportion printed as a percentage with one decimal."""
+    return "NR" if proportion is None or math.isnan(proportion) else f"{100 * proportion:.1f}%"
+
+
+def count(n: float) -> str:
+    return f"{int(n)}"
+
+
+def number(value: float, digits: int = 1) -> str:
+    return f"{value:.{digits}f}"
+
+
+def interval(low: str, high: str) -> str:
+    """A confidence interval as "low–high"."""
+    return f"{low}{DASH}{high}"
+
+
+FORMATTERS = {
+    "p": p_value,
+    "hr": hazard_ratio,
+    "months": months,
+    "percent": percent,
+    "count": count,
+    "number": number,
+}

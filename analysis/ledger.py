@@ -1,0 +1,127 @@
+"""The results ledger: every number the article prints, with its text, method and source.
+
+An `Entry` is what a manuscript inlines: it prints as its text and, in Markdown, as a pandoc span
+carrying its key, method and source, so the HTML can show where each number came from.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis.formatting import FORMATTERS, interval
+
+SCHEMA = "haic-ledger/1"
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    value: object
+    text: str
+    method: str
+    source: str
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_markdown_(self) -> str:
+        def attr(value: str) -> str:
+            return value.replace("\\", "\\\\").replace('"', '\\"')
+
+        text = self.text.replace("<", "\\<").replace("[", "\\[").replace("]", "\\]")
+        return (
+            f'[{text}]{{.num data-key="{attr(self.key)}" data-method="{attr(self.method)}" '
+            f'data-source="{attr(self.source)}"}}'
+        )
+
+    def as_dict(self) -> dict:
+        return {"value": self.value, "text": self.text, "method": self.method, "source": self.source}
+
+
+def _clean(value: object) -> object:
+    """JSON-safe raw values: numpy scalars to Python, NaN to None."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+class Ledger:
+    """Ordered entries by dotted key; `add` formats by kind, `add_estimate` adds the CI keys too."""
+
+    def __init__(self, provenance: dict | None = None) -> None:
+        self._entries: dict[str, Entry] = {}
+        self.provenance = provenance or {}
+
+    def __getitem__(self, key: str) -> Entry:
+        try:
+            return self._entries[key]
+        except KeyError:
+            raise KeyError(f"no ledger entry {key!r}") from None
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._entries
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def keys(self) -> list[str]:
+        return list(self._entries)
+
+    def add(
+        self, key: str, value: object, kind: str | None, method: str, source: str, text: str | None = None
+    ) -> Entry:
+        if key in self._entries:
+            raise ValueError(f"ledger key {key!r} added twice")
+        value = _clean(value)
+        if text is None:
+            text = "NR" if value is None else FORMATTERS[kind](value)
+        entry = Entry(key, value, text, method, source)
+        self._entries[key] = entry
+        return entry
+
+    def add_estimate(
+        self, key: str, estimate: float, low: float, high: float, kind: str, method: str, source: str
+    ) -> Entry:
+        """An estimate with its confidence interval: keys X, X.ci_low, X.ci_high and X.ci."""
+        entry = self.add(key, estimate, kind, method, source)
+        lo = self.add(f"{key}.ci_low", low, kind, method, source)
+        hi = self.add(f"{key}.ci_high", high, kind, method, source)
+        self.add(
+            f"{key}.ci",
+            [lo.value, hi.value],
+            None,
+            method,
+            source,
+            text=interval(lo.text.rstrip("%"), hi.text),
+        )
+        return entry
+
+    def to_json(self) -> str:
+        """Deterministic JSON: same inputs, same bytes."""
+        document = {
+            "schema": SCHEMA,
+            **self.provenance,
+            "entries": {k: e.as_dict() for k, e in sorted(self._entries.items())},
+        }
+        return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+    @classmethod
+    def from_json(cls, path: Path) -> Ledger:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        if document.get("schema") != SCHEMA:
+            raise ValueError(f"{path}: ledger schema {document.get('schema')!r}, expected {SCHEMA!r}")
+        ledger = cls({k: v for k, v in document.items() if k not in ("schema", "entries")})
+        for key, entry in document["entries"].items():
+            ledger._entries[key] = Entry(key, entry["value"], entry["text"], entry["method"], entry["source"])
+        return ledger
