@@ -15,6 +15,7 @@ from scipy import stats
 from scipy.special import gammaln
 
 RELATIVE_TOLERANCE = 1 + 1e-7
+MIN_EXPECTED = 5
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def compare_categories(table: np.ndarray) -> TestResult:
     if min(table.shape) < 2:
         return TestResult(float("nan"), "not applicable")
     expected = stats.contingency.expected_freq(table)
-    if (expected < 5).any():
+    if (expected < MIN_EXPECTED).any():
         return TestResult(fisher_exact(table.astype(int)), "Fisher's exact test")
     chi2 = stats.chi2_contingency(table, correction=False)
     return TestResult(float(chi2.pvalue), "Pearson's chi-square test")

@@ -74,9 +74,7 @@ def univariable(df: pd.DataFrame, duration: str, event: str, covariates: list[st
     return {name: fit_cox(df, duration, event, [name]) for name in covariates}
 
 
-def select_covariates(
-    screens: dict[str, CoxModel], forced: str, threshold: float = SELECTION_P
-) -> list[str]:
+def select_covariates(screens: dict[str, CoxModel], forced: str, threshold: float = SELECTION_P) -> list[str]:
     """The multivariable rule: the forced term (the group) plus every candidate with univariable
     p < threshold."""
     chosen = [name for name, model in screens.items() if name != forced and model.terms[name].p < threshold]

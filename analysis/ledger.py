@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.formatting import FORMATTERS, interval
+from analysis.formatting import FORMATTERS, interval, p_clause
 
 SCHEMA = "haic-ledger/1"
 
@@ -106,6 +106,17 @@ class Ledger:
             text=interval(lo.text.rstrip("%"), hi.text),
         )
         return entry
+
+    def p(self, key: str) -> Entry:
+        """A p-value as a clause for prose: "p = 0.073" or "p < 0.001"."""
+        entry = self[key]
+        return Entry(key, entry.value, p_clause(entry.value), entry.method, entry.source)
+
+    def with_ci(self, key: str) -> Entry:
+        """An estimate with its interval for prose: "6.8 (95% CI 5.3–9.7)"."""
+        entry, ci = self[key], self[f"{key}.ci"]
+        level = self["config.ci_level"].text
+        return Entry(key, entry.value, f"{entry.text} ({level} CI {ci.text})", entry.method, entry.source)
 
     def to_json(self) -> str:
         """Deterministic JSON: same inputs, same bytes."""

@@ -16,8 +16,10 @@ import pandas as pd
 
 from analysis import baseline, cox, response, survival
 from analysis.cohort import Cohort, load_cohort
-from analysis.endpoints import COVARIATES, GROUP_COVARIATE
+from analysis.endpoints import COVARIATES, DAYS_PER_MONTH, GROUP_COVARIATE
+from analysis.contingency import MIN_EXPECTED
 from analysis.ledger import Ledger
+from analysis.wording import ALPHA
 
 GROUPS = ["first_line", "post_ate_beva"]
 ENDPOINTS = {"os": "overall survival", "pfs": "progression-free survival"}
@@ -130,6 +132,20 @@ def add_study(ledger: Ledger, cohort: Cohort) -> None:
         source,
         text=f"{100 * survival.CONFIDENCE:.0f}%",
     )
+    settings = {
+        "selection_p": (
+            cox.SELECTION_P,
+            f"{cox.SELECTION_P:.2f}",
+            "univariable p threshold for the multivariable model",
+        ),
+        "alpha": (ALPHA, f"{ALPHA:.2f}", "two-sided significance level"),
+        "days_per_month": (DAYS_PER_MONTH, f"{DAYS_PER_MONTH:g}", "days per month when converting times"),
+        "landmark_early": (LANDMARKS[0], str(LANDMARKS[0]), "early landmark of survival rates, months"),
+        "landmark_late": (LANDMARKS[1], str(LANDMARKS[1]), "late landmark of survival rates, months"),
+        "expected_min": (MIN_EXPECTED, str(MIN_EXPECTED), "smallest expected count for the chi-square test"),
+    }
+    for name, (value, text, method) in settings.items():
+        ledger.add(f"config.{name}", value, None, method, source, text=text)
     ledger.add(
         "software.python",
         platform.python_version(),

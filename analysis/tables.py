@@ -180,3 +180,18 @@ def all_tables(results) -> dict[str, GT]:
         "at_risk_pfs": at_risk_gt(results, "pfs"),
         "codebook": codebook_gt(),
     }
+
+
+def strobe_gt(path: str = "supplement/strobe.yaml") -> GT:
+    """The STROBE checklist for cohort studies, each item mapped to where the manuscript answers it."""
+    from pathlib import Path
+
+    import yaml
+
+    items = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    frame = pd.DataFrame(items).rename(
+        columns={"item": "Item", "topic": "Topic", "text": "Recommendation", "where": "Reported in"}
+    )
+    return GT(frame).tab_source_note(
+        "STROBE, Strengthening the Reporting of Observational Studies in Epidemiology."
+    )

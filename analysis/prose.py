@@ -1,0 +1,123 @@
+"""Checks on the manuscript source: no hand-typed number in prose, and word counts.
+
+Every number a reader sees must come from an inline expression; the few digits that are names
+(RECIST 1.1, Vp4, a grant identifier) are allowed by an explicit list, each with its reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from analysis.errors import Problem, UserError
+
+ALLOWED: dict[str, str] = {
+    r"RECIST 1\.1": "the version of the response criteria is part of their name",
+    r"\bVp[0-4](?:-[0-4])?\b": "Japanese grades of portal vein tumour thrombosis are names",
+    r"\b5-FU\b|\b5-fluorouracil\b": "drug name",
+    r"\bIMbrave150\b|\bFOHAIC-1\b|\bREFLECT\b": "trial names",
+    r"\bPD-L?1\b|\bCTLA-4\b": "names of immune checkpoints",
+    r"\bRS-\d{4}-\d{8}\b": "the grant identifier of the funder",
+    r"\bmRECIST\b": "criteria name",
+}
+NUMBER = re.compile(r"\d")
+STRIP = [
+    re.compile(r"^(`{3,}|~{3,}).*?^\1\s*$", re.S | re.M),  # fenced code and chunks
+    re.compile(r"`[^`]*`"),  # inline code and inline expressions
+    re.compile(r"\[-?@[^\]]*\]"),  # bracketed citations
+    re.compile(r"(?<![\w@])@[\w:.#$%&\-+?<>~/]+"),  # bare citations and cross-references
+    re.compile(r"\{[#.][^}]*\}"),  # attributes
+    re.compile(r"\]\([^)]*\)"),  # link and image targets
+    re.compile(r"<!--.*?-->", re.S),  # comments
+]
+MAIN_SECTIONS = ("Introduction", "Materials and methods", "Results", "Discussion", "Conclusions")
+
+
+@dataclass(frozen=True)
+class Source:
+    front: dict
+    body: str
+    body_line: int
+
+
+def read_source(path: Path) -> Source:
+    text = path.read_text(encoding="utf-8")
+    if text.startswith("---"):
+        end = text.index("\n---", 3)
+        return Source(yaml.safe_load(text[3:end]) or {}, text[end + 4 :], text[: end + 4].count("\n") + 1)
+    return Source({}, text, 1)
+
+
+def _blank(match: re.Match) -> str:
+    return re.sub(r"[^\n]", " ", match.group(0))
+
+
+def prose_only(text: str) -> str:
+    """The text a reader sees, minus code, expressions, citations and attributes (line breaks kept)."""
+    for pattern in STRIP:
+        text = pattern.sub(_blank, text)
+    for pattern in ALLOWED:
+        text = re.sub(pattern, _blank, text)
+    return text
+
+
+def hand_typed_numbers(path: Path) -> list[Problem]:
+    """Every digit in the prose (front-matter abstract included) that no inline expression produced."""
+    source = read_source(path)
+    problems = []
+    parts = [(str(source.front.get(key, "")), 1, key) for key in ("title", "abstract", "running-title")]
+    parts.append((source.body, source.body_line, None))
+    for text, first_line, key in parts:
+        for offset, line in enumerate(prose_only(text).split("\n")):
+            for match in re.finditer(r"\S*\d\S*", line):
+                where = first_line + offset if key is None else 1
+                column = f"front matter '{key}'" if key else None
+                problems.append(
+                    Problem(
+                        path.name,
+                        where,
+                        column,
+                        match.group(0),
+                        "number typed in prose; inline it from the ledger",
+                    )
+                )
+    return problems
+
+
+class HandTypedNumbers(UserError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        lines = [f"{len(self.problems)} hand-typed number(s) in the manuscript:"]
+        return "\n".join(lines + [f"  - {p}" for p in self.problems])
+
+
+def check_manuscript(path: str | Path = "manuscript.qmd") -> None:
+    """Stop the build when the prose holds a number that does not come from the analysis."""
+    problems = hand_typed_numbers(Path(path))
+    if problems:
+        raise HandTypedNumbers(problems)
+
+
+def _words(text: str) -> int:
+    text = re.sub(r"`\{python\}[^`]*`", " X ", text)
+    return len(re.findall(r"[A-Za-z0-9][\w'’\-–.%/]*", prose_only(text)))
+
+
+def word_counts(path: str | Path = "manuscript.qmd") -> dict[str, int]:
+    """Words in the abstract and in the main text (Introduction to Conclusions, no tables or legends)."""
+    source = read_source(Path(path))
+    abstract = _words(str(source.front.get("abstract", "")))
+    main, counting = 0, False
+    for block in re.split(r"^(?=# )", source.body, flags=re.M):
+        heading = block.split("\n", 1)[0].lstrip("# ").split("{")[0].strip()
+        if block.startswith("# "):
+            counting = heading in MAIN_SECTIONS
+        if counting:
+            main += _words(block.split("\n", 1)[1] if "\n" in block else "")
+    return {"abstract": abstract, "main": main}
