@@ -16,8 +16,8 @@ import pandas as pd
 
 from analysis import baseline, cox, response, survival
 from analysis.cohort import Cohort, load_cohort
-from analysis.endpoints import COVARIATES, DAYS_PER_MONTH, GROUP_COVARIATE
 from analysis.contingency import MIN_EXPECTED
+from analysis.endpoints import COVARIATES, DAYS_PER_MONTH, GROUP_COVARIATE
 from analysis.ledger import Ledger
 from analysis.wording import ALPHA
 

@@ -20,7 +20,9 @@ FIXTURE = Path(__file__).parent / "render" / "fixture"
 def render(project: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "qrender", str(project), *args],
-        capture_output=True, text=True, cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[1],
     )
 
 

@@ -1,0 +1,57 @@
+"""No hand-typed number in the manuscript's prose; word counts computed from the source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analysis.prose import HandTypedNumbers, check_manuscript, hand_typed_numbers, word_counts
+from tests.conftest import ROOT
+
+MANUSCRIPT = ROOT / "manuscript.qmd"
+
+
+def test_manuscript_has_no_hand_typed_number():
+    assert hand_typed_numbers(MANUSCRIPT) == []
+
+
+def test_a_typed_number_is_caught_with_its_line(tmp_path: Path):
+    text = MANUSCRIPT.read_text(encoding="utf-8")
+    bad = tmp_path / "manuscript.qmd"
+    bad.write_text(
+        text.replace(
+            "# Introduction {#sec-introduction}\n",
+            "# Introduction {#sec-introduction}\n\nMedian OS was 12.4 months.\n",
+        ),
+        encoding="utf-8",
+    )
+    problems = hand_typed_numbers(bad)
+    assert [p.value for p in problems] == ["12.4"]
+    line = bad.read_text().splitlines().index("Median OS was 12.4 months.") + 1
+    assert problems[0].row == line
+    with pytest.raises(HandTypedNumbers):
+        check_manuscript(bad)
+
+
+def test_numbers_in_the_abstract_are_caught(tmp_path: Path):
+    text = MANUSCRIPT.read_text(encoding="utf-8").replace(
+        "**Conclusion:**", "**Conclusion:** In 83 patients,", 1
+    )
+    bad = tmp_path / "manuscript.qmd"
+    bad.write_text(text, encoding="utf-8")
+    assert [p.value for p in hand_typed_numbers(bad)] == ["83"]
+
+
+def test_allowed_names_pass(tmp_path: Path):
+    sample = tmp_path / "m.qmd"
+    sample.write_text(
+        "---\ntitle: x\n---\n\nResponse by RECIST 1.1 in Vp4 after IMbrave150 with 5-FU [@a2020].\n"
+    )
+    assert hand_typed_numbers(sample) == []
+
+
+def test_word_counts_within_journal_limits():
+    counts = word_counts(MANUSCRIPT)
+    assert 100 < counts["abstract"] <= 350
+    assert counts["main"] > 1000

@@ -1,0 +1,73 @@
+"""Words follow the numbers: a cohort whose PFS difference is not significant changes the sentence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import analysis
+from analysis import wording
+from tests.conftest import COHORT, write_export
+
+
+def relabelled_cohort(folder, seed: int):
+    """The committed cohort with treatment groups reassigned at random (sizes kept)."""
+    frame = pd.read_csv(COHORT, dtype=str, keep_default_na=False)
+    rng = np.random.default_rng(seed)
+    post = np.zeros(len(frame), bool)
+    post[rng.choice(len(frame), int((frame["group"] == "post_ate_beva").sum()), replace=False)] = True
+    frame["group"] = np.where(post, "post_ate_beva", "first_line")
+    start = pd.to_datetime(frame["haic_start_date"])
+    frame["ate_beva_start_date"] = np.where(
+        post, (start - pd.Timedelta(days=120)).dt.strftime("%Y-%m-%d"), ""
+    )
+    frame["ate_beva_cycles"] = np.where(post, "5", "")
+    frame["ate_beva_best_response"] = np.where(post, "PD", "")
+    return write_export(frame, folder)
+
+
+@pytest.fixture(scope="module")
+def swapped(tmp_path_factory):
+    for seed in range(50):
+        results = analysis.run(relabelled_cohort(tmp_path_factory.mktemp(f"seed{seed}"), seed))
+        if results.ledger["pfs.logrank.p"].value > 0.2:
+            return results
+    raise AssertionError("no relabelling gave a non-significant PFS difference")
+
+
+def test_significant_difference_is_worded_as_significant():
+    ledger = analysis.run(COHORT).ledger
+    assert ledger["pfs.logrank.p"].value < wording.ALPHA
+    assert ledger["wording.pfs.difference"].text == "was significantly longer in the post-ate-beva group"
+
+
+def test_sentence_changes_when_pfs_difference_is_not_significant(swapped):
+    words = swapped.ledger["wording.pfs.difference"].text
+    assert "significantly longer" not in words.replace("not statistically significant", "")
+    assert "not statistically significant" in words or "did not differ" in words
+
+
+@pytest.mark.parametrize(
+    ("post", "first", "p", "expected"),
+    [
+        (12.4, 6.8, 0.01, "was significantly longer in the post-ate-beva group"),
+        (5.0, 6.8, 0.01, "was significantly shorter in the post-ate-beva group"),
+        (
+            12.4,
+            6.8,
+            0.2,
+            "was numerically longer in the post-ate-beva group, but the difference was not "
+            "statistically significant",
+        ),
+        (6.8, 6.8, 0.9, "did not differ significantly between the groups"),
+    ],
+)
+def test_survival_difference_phrases(post, first, p, expected):
+    assert wording.survival_difference(post, first, p) == expected
+
+
+def test_adjusted_association_phrases():
+    assert "lower risk of death" in wording.adjusted_association(0.4, 0.01, "death")
+    assert "higher risk" in wording.adjusted_association(2.0, 0.01, "death")
+    assert wording.adjusted_association(0.4, 0.3, "death").startswith("was not independently")
