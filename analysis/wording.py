@@ -97,6 +97,15 @@ def add_wording(ledger: Ledger) -> None:
     )
     add("orr.significance", significance(ledger["orr.p"].value), f"Fisher p against alpha = {ALPHA}")
     synthetic = ledger["study.synthetic"].value
+    add(
+        "data.limitation",
+        "Finally, the data analysed here are synthetic: they reproduce the published summary results, and "
+        "the estimates that were not published (for example the baseline table and the covariate effects) "
+        "illustrate the analysis rather than describe real patients."
+        if synthetic
+        else "Finally, data were abstracted from routine records, so some laboratory values are missing.",
+        "from the data's metadata (synthetic flag)",
+    )
     synthetic_words = (
         "The data analysed here are a synthetic cohort generated to reproduce the published summary "
         "results; they describe no real patient. The generator, its seed and the data are distributed "
