@@ -59,12 +59,20 @@ class Ledger:
     def __init__(self, provenance: dict | None = None) -> None:
         self._entries: dict[str, Entry] = {}
         self.provenance = provenance or {}
+        self.used: dict[str, None] | None = None
+
+    def track(self) -> None:
+        """From now on, remember every key read (in order): the numbers the article prints."""
+        self.used = {}
 
     def __getitem__(self, key: str) -> Entry:
         try:
-            return self._entries[key]
+            entry = self._entries[key]
         except KeyError:
             raise KeyError(f"no ledger entry {key!r}") from None
+        if self.used is not None:
+            self.used.setdefault(key, None)
+        return entry
 
     def __contains__(self, key: str) -> bool:
         return key in self._entries

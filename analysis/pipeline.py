@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import baseline, cox, response, survival
+from analysis import baseline, consistency, cox, response, survival
 from analysis.cohort import Cohort, load_cohort
 from analysis.contingency import MIN_EXPECTED
 from analysis.endpoints import COVARIATES, DAYS_PER_MONTH, GROUP_COVARIATE
@@ -387,8 +387,22 @@ def analysis_table(data: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def run(data_path: str | Path = "data/cohort.csv") -> Results:
-    """Load and validate the cohort, then compute every reported number into the ledger."""
+def add_word_counts(ledger: Ledger, manuscript: Path) -> None:
+    from analysis.prose import word_counts
+
+    for part, words in word_counts(manuscript).items():
+        ledger.add(
+            f"manuscript.words.{part}",
+            words,
+            "count",
+            "words in the manuscript source",
+            "analysis.prose.word_counts",
+        )
+
+
+def run(data_path: str | Path = "data/cohort.csv", manuscript: str | Path | None = None) -> Results:
+    """Load and validate the cohort, then compute every reported number into the ledger
+    (and the manuscript's word counts, when its source is given)."""
     data_path = Path(data_path)
     cohort = load_cohort(data_path)
     data = cohort.data
@@ -403,6 +417,9 @@ def run(data_path: str | Path = "data/cohort.csv") -> Results:
     from analysis.wording import add_wording
 
     add_wording(ledger)
+    if manuscript is not None:
+        add_word_counts(ledger, Path(manuscript))
+    consistency.check(ledger)
     return Results(ledger, cohort, analysis_table(data), models, curves)
 
 
