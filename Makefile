@@ -51,5 +51,16 @@ lock:
 	  .lock-venv/bin/pip freeze | grep -v '^pip=='; } > requirements.lock
 	rm -rf .lock-venv
 
+# Archive the built article, its ledger and the data hash: make submission TAG=v1
+submission: manuscript
+	@test -n "$(TAG)" || { echo "usage: make submission TAG=v1" >&2; exit 2; }
+	@test ! -e submissions/$(TAG) || { echo "submissions/$(TAG) exists; choose a new TAG" >&2; exit 2; }
+	mkdir -p submissions/$(TAG)
+	cp _manuscript/manuscript.pdf _manuscript/manuscript.docx _manuscript/manuscript.html \
+	   _manuscript/numbers.json _manuscript/analysis-data.csv submissions/$(TAG)/
+	sha256sum data/cohort.csv > submissions/$(TAG)/data.sha256
+	git describe --always --dirty > submissions/$(TAG)/code-version 2>/dev/null || echo unversioned > submissions/$(TAG)/code-version
+	@echo "archived submissions/$(TAG)/"
+
 clean:
 	rm -rf _manuscript .build

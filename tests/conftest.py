@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 COHORT = ROOT / "data" / "cohort.csv"
@@ -28,3 +31,36 @@ def write_export(frame: pd.DataFrame, folder: Path, name: str = "export.csv", **
 def raw_rows() -> pd.DataFrame:
     """The first 12 patients of the committed export, as text, the way a file holds them."""
     return pd.read_csv(COHORT, dtype=str, keep_default_na=False).head(12)
+
+
+PROJECT_FILES = ["manuscript.qmd", "_quarto.yml", "references.bib", "data", "supplement"]
+PUBLISHED = ROOT.parent / "shared" / "seed" / "published.yaml"
+
+
+def copy_project(target: Path, synthetic: bool = True) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name)
+        else:
+            shutil.copy(source, target / name)
+    if not synthetic:
+        meta_path = target / "data" / "cohort.meta.yaml"
+        meta = yaml.safe_load(meta_path.read_text())
+        meta["synthetic"] = False
+        meta_path.write_text(yaml.safe_dump(meta))
+    return target
+
+
+def build(project: Path) -> Path:
+    result = subprocess.run(
+        [sys.executable, "-m", "qrender", str(project)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    return project / "_manuscript"
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    return build(copy_project(tmp_path_factory.mktemp("article") / "project"))

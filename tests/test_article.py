@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -15,39 +11,7 @@ from bs4 import BeautifulSoup
 from docx import Document
 from pypdf import PdfReader
 
-from tests.conftest import ROOT
-
-PROJECT_FILES = ["manuscript.qmd", "_quarto.yml", "references.bib", "data", "supplement"]
-PUBLISHED = ROOT.parent / "shared" / "seed" / "published.yaml"
-
-
-def copy_project(target: Path, synthetic: bool = True) -> Path:
-    target.mkdir(parents=True, exist_ok=True)
-    for name in PROJECT_FILES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, target / name)
-        else:
-            shutil.copy(source, target / name)
-    if not synthetic:
-        meta_path = target / "data" / "cohort.meta.yaml"
-        meta = yaml.safe_load(meta_path.read_text())
-        meta["synthetic"] = False
-        meta_path.write_text(yaml.safe_dump(meta))
-    return target
-
-
-def build(project: Path) -> Path:
-    result = subprocess.run(
-        [sys.executable, "-m", "qrender", str(project)], capture_output=True, text=True, cwd=ROOT
-    )
-    assert result.returncode == 0, result.stderr
-    return project / "_manuscript"
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory) -> Path:
-    return build(copy_project(tmp_path_factory.mktemp("article") / "project"))
+from tests.conftest import PUBLISHED, build, copy_project
 
 
 @pytest.fixture(scope="session")
