@@ -29,7 +29,9 @@ def resolve(spec: str) -> Path:
     for candidate in (path, path / "numbers.json", SUBMISSIONS / spec / "numbers.json"):
         if candidate.is_file():
             return candidate
-    raise LedgerFileError(f"{spec}: neither a numbers.json, a folder holding one, nor a tag under {SUBMISSIONS}/")
+    raise LedgerFileError(
+        f"{spec}: neither a numbers.json, a folder holding one, nor a tag under {SUBMISSIONS}/"
+    )
 
 
 def load(spec: str) -> Ledger:
@@ -70,7 +72,9 @@ def locations(folder: Path) -> dict[str, str]:
     return {k: ", ".join(v) for k, v in where.items()}
 
 
-def compare(old: Ledger, new: Ledger, where: dict[str, str] | None = None) -> tuple[list[Change], list[Change]]:
+def compare(
+    old: Ledger, new: Ledger, where: dict[str, str] | None = None
+) -> tuple[list[Change], list[Change]]:
     """Numbers whose printed text changed (added and removed keys included), and wording changes."""
     where = where or {}
     numbers, words = [], []
