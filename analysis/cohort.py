@@ -83,7 +83,8 @@ def read_export(path: Path) -> tuple[pd.DataFrame, str, bool]:
     else:
         raise CohortError([Problem(name, None, None, None, "unsupported file type; use .csv or .xlsx")], name)
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.map(lambda v: v.strip() if isinstance(v, str) else v).replace({"": None})
+    frame = frame.apply(lambda column: column.str.strip() if column.dtype == object else column)
+    frame = frame.replace({"": None})
     frame = frame.dropna(how="all").reset_index(drop=True) if path.suffix.lower() != ".csv" else frame
     return frame, encoding, decimal_comma
 
@@ -114,6 +115,27 @@ def _problems_from(errors: pa.errors.SchemaErrors, file: str, index: pd.Index) -
     return problems
 
 
+def text_problems(
+    text: pd.DataFrame, codebook: Codebook, present: list[str], file: str, index: pd.Index
+) -> list[Problem]:
+    """Pass 1 on each column's distinct values (fast on large exports), mapped back to every row."""
+    problems = []
+    schema = text_schema(codebook, present)
+    for column in present:
+        values = text[column]
+        distinct = pd.DataFrame({column: values.dropna().unique()})
+        try:
+            schema.select_columns([column]).validate(distinct, lazy=True)
+        except pa.errors.SchemaErrors as errors:
+            for case in errors.failure_cases.itertuples(index=False):
+                if case.index is None or pd.isna(case.index):
+                    continue
+                bad = distinct[column].iloc[int(case.index)]
+                for row in values.index[values == bad]:
+                    problems.append(Problem(file, int(index[row]) + ROW_OFFSET, column, bad, str(case.check)))
+    return sorted(problems, key=lambda p: (p.row, present.index(p.column)))
+
+
 def validate(
     frame: pd.DataFrame, codebook: Codebook, cutoff: pd.Timestamp, file: str, decimal_comma: bool = False
 ) -> tuple[pd.DataFrame, list[Problem]]:
@@ -131,13 +153,9 @@ def validate(
         for column in codebook.of_type("number"):
             if column in text:
                 text[column] = text[column].str.replace(",", ".", regex=False)
-    try:
-        text_schema(codebook, present).validate(text, lazy=True)
-    except pa.errors.SchemaErrors as errors:
-        found = _problems_from(errors, file, frame.index)
-        problems += found
-        for problem in found:
-            text.loc[problem.row - ROW_OFFSET, problem.column] = None
+    for problem in text_problems(text, codebook, present, file, frame.index):
+        problems.append(problem)
+        text.loc[problem.row - ROW_OFFSET, problem.column] = None
     try:
         typed = value_schema(codebook, present, cutoff).validate(text, lazy=True)
     except pa.errors.SchemaErrors as errors:

@@ -32,11 +32,12 @@ def identifier_problems(frame: pd.DataFrame, file: str) -> list[Problem]:
         if IDENTIFIER_HEADERS.search(str(column)):
             problems.append(Problem(file, None, str(column), None, PRIVACY_RULE.format(what="its header")))
             continue
-        values = frame[column].dropna().astype(str).str.strip()
+        values = frame[column].dropna().astype(str)
+        distinct = pd.Series(values.unique())
         for what, pattern in IDENTIFIER_VALUES.items():
-            hits = values[values.str.match(pattern)]
+            hits = distinct[distinct.str.match(pattern)]
             if len(hits):
-                row = int(hits.index[0]) + 2
+                row = int(values.index[values == hits.iloc[0]][0]) + 2
                 problems.append(Problem(file, row, str(column), "(withheld)", PRIVACY_RULE.format(what=what)))
                 break
     return problems

@@ -120,3 +120,20 @@ def test_ledger_reports_the_values_checked_against_r(cohort_table):
     assert close(ledger["os.logrank.p"].value, r["logrank.p"])
     assert close(ledger["os.cox.uni.group.hr"].value, np.exp(r["coef.post_ate_beva"]))
     assert close(ledger["os.rate12.first_line"].value, r["rate.first_line"])
+
+
+def test_cox_fit_agrees_with_lifelines():
+    from lifelines import CoxPHFitter
+
+    data = pd.read_csv(VETERAN)
+    covariates = ["karno", "age", "prior", "trt"]
+    ours = cox.fit_cox(data, "time", "status", covariates)
+    theirs = CoxPHFitter().fit(
+        data[["time", "status", *covariates]],
+        "time",
+        "status",
+        fit_options={"precision": 1e-12, "r_precision": 1e-12},
+    )
+    for name in covariates:
+        assert math.isclose(ours.terms[name].coef, theirs.params_[name], rel_tol=1e-6)
+        assert math.isclose(ours.terms[name].se, theirs.standard_errors_[name], rel_tol=1e-6)

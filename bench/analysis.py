@@ -1,0 +1,71 @@
+"""Time `analysis.run` (plus figures) on the 100-patient cohort and on generated cohorts.
+
+Usage: .venv/bin/python bench/analysis.py [SIZES...]   (default: 100 10000 100000 1000000)
+Each size runs in a fresh process, so the time includes imports and the peak memory is its own.
+Prints a Markdown table; targets: 100 patients under 2 s, 1,000,000 under 60 s and 4 GB.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHILD = """
+import json, resource, sys, time
+start = time.perf_counter()
+import analysis
+results = analysis.run(sys.argv[1])
+ran = time.perf_counter() - start
+results.figures(sys.argv[2])
+total = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"run": ran, "total": total, "peak_mb": peak}))
+"""
+
+
+def measure(data: Path, figures: Path) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, str(data), str(figures)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main(sizes: list[int]) -> None:
+    rows = [
+        "| patients | generate (s) | analysis.run incl. imports (s) | with figures (s) | peak memory (MB) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        for n in sizes:
+            if n == 100:
+                data, made = ROOT / "data" / "cohort.csv", 0.0
+            else:
+                data = folder / f"cohort-{n}.csv"
+                started = time.perf_counter()
+                subprocess.run(
+                    [sys.executable, "-m", "synthetic", "generate", "--n", str(n), "--out", str(data)],
+                    cwd=ROOT,
+                    check=True,
+                    capture_output=True,
+                )
+                shutil.copy(ROOT / "data" / "cohort.meta.yaml", folder / f"cohort-{n}.meta.yaml")
+                made = time.perf_counter() - started
+            m = measure(data, folder / f"figures-{n}")
+            rows.append(f"| {n:,} | {made:.1f} | {m['run']:.1f} | {m['total']:.1f} | {m['peak_mb']:,.0f} |")
+            print(rows[-1], file=sys.stderr, flush=True)
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [100, 10_000, 100_000, 1_000_000])
