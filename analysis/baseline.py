@@ -100,15 +100,15 @@ def summarise(df: pd.DataFrame, variable: Variable, group: str, groups: list[str
             row.values[name] = {"median": q[0], "q1": q[1], "q3": q[2]}
         row.test = _wilcoxon(subsets[groups[0]][column], subsets[groups[1]][column])
     else:
-        observed = df[column].dropna().astype(str)
-        levels = [lv for lv in (variable.levels or sorted(observed.unique())) if (observed == lv).any()]
+        known = df[column].notna()
+        counts = pd.crosstab(df.loc[known, column].astype(str), df.loc[known, group].astype(str))
+        counts = counts.reindex(columns=groups, fill_value=0)
+        counts["overall"] = counts.sum(axis=1)
+        levels = [lv for lv in (variable.levels or sorted(counts.index)) if lv in counts.index]
         for name, subset in subsets.items():
-            values = subset[column].dropna().astype(str)
             n = len(subset)
-            row.cells[name] = {
-                lv: f"{(values == lv).sum()} ({100 * (values == lv).sum() / n:.1f}%)" for lv in levels
-            }
-            row.values[name] = {lv: int((values == lv).sum()) for lv in levels}
+            row.values[name] = {lv: int(counts.loc[lv, name]) for lv in levels}
+            row.cells[name] = {lv: f"{k} ({100 * k / n:.1f}%)" for lv, k in row.values[name].items()}
         table = np.array([[row.values[g][lv] for lv in levels] for g in groups])
         row.test = compare_categories(table)
     for name, subset in subsets.items():

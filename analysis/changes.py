@@ -89,12 +89,19 @@ def compare(
 
 
 def report_markdown(old_name: str, new_name: str, numbers: list[Change], words: list[Change]) -> str:
-    lines = [f"# Changes between {old_name} and {new_name}", "",
-             f"{len(numbers)} number(s) and {len(words)} result-dependent phrase(s) changed.", "",
-             "## Numbers", "", "| Key | Old | New | Where in the article |", "|---|---|---|---|"]
+    lines = [
+        f"# Changes between {old_name} and {new_name}",
+        "",
+        f"{len(numbers)} number(s) and {len(words)} result-dependent phrase(s) changed.",
+        "",
+        "## Numbers",
+        "",
+        "| Key | Old | New | Where in the article |",
+        "|---|---|---|---|",
+    ]
     lines += [f"| `{c.key}` | {c.old} | {c.new} | {c.where} |" for c in numbers]
     lines += ["", "## Wording chosen by the results", ""]
-    lines += [f"- `{c.key}` ({c.where}): \"{c.old}\" is now \"{c.new}\"" for c in words] or ["None."]
+    lines += [f'- `{c.key}` ({c.where}): "{c.old}" is now "{c.new}"' for c in words] or ["None."]
     return "\n".join(lines) + "\n"
 
 

@@ -83,10 +83,19 @@ def read_export(path: Path) -> tuple[pd.DataFrame, str, bool]:
     else:
         raise CohortError([Problem(name, None, None, None, "unsupported file type; use .csv or .xlsx")], name)
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.apply(lambda column: column.str.strip() if column.dtype == object else column)
-    frame = frame.replace({"": None})
+    frame = frame.apply(_stripped)
     frame = frame.dropna(how="all").reset_index(drop=True) if path.suffix.lower() != ".csv" else frame
     return frame, encoding, decimal_comma
+
+
+def _stripped(column: pd.Series) -> pd.Series:
+    """Cells without surrounding blanks, empty cells missing; worked out once per distinct value."""
+    if column.dtype != object:
+        return column
+    cleaned = {v: (v.strip() or None) if isinstance(v, str) else v for v in column.dropna().unique()}
+    if all(k == v for k, v in cleaned.items()):
+        return column
+    return column.map(cleaned)
 
 
 def _problems_from(errors: pa.errors.SchemaErrors, file: str, index: pd.Index) -> list[Problem]:

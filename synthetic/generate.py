@@ -22,12 +22,35 @@ ACCRUAL_END = np.datetime64("2024-07-31")
 CUTOFF = np.datetime64("2024-10-31")
 RESPONSE_RATE = {"first_line": 15 / 83, "post_ate_beva": 6 / 17}
 POST_SHARE = 17 / 100
+LAB_CEILING = 2_000_000.0  # assays report values above their dilution range as this ceiling
 COLUMNS = [
-    "patient_id", "group", "haic_start_date", "age", "sex", "etiology", "ecog", "child_pugh_score",
-    "albumin_g_dl", "bilirubin_mg_dl", "bclc_stage", "tumour_size_cm", "tumour_number", "pvtt",
-    "extrahepatic_spread", "afp_ng_ml", "pivka_ii_mau_ml", "ate_beva_start_date", "ate_beva_cycles",
-    "ate_beva_best_response", "haic_regimen", "haic_cycles", "recist_bor", "mrecist_bor",
-    "progression_date", "death_date", "last_followup_date",
+    "patient_id",
+    "group",
+    "haic_start_date",
+    "age",
+    "sex",
+    "etiology",
+    "ecog",
+    "child_pugh_score",
+    "albumin_g_dl",
+    "bilirubin_mg_dl",
+    "bclc_stage",
+    "tumour_size_cm",
+    "tumour_number",
+    "pvtt",
+    "extrahepatic_spread",
+    "afp_ng_ml",
+    "pivka_ii_mau_ml",
+    "ate_beva_start_date",
+    "ate_beva_cycles",
+    "ate_beva_best_response",
+    "haic_regimen",
+    "haic_cycles",
+    "recist_bor",
+    "mrecist_bor",
+    "progression_date",
+    "death_date",
+    "last_followup_date",
 ]
 
 
@@ -73,16 +96,32 @@ def draw_baseline(params: Parameters) -> dict[str, np.ndarray]:
     other_vp = rng.choice(["Vp0", "Vp1", "Vp2", "Vp3"], n, p=[0.35, 0.07, 0.18, 0.40])
     pvtt = np.where(vp4, "Vp4", other_vp)
     extrahepatic = rng.random(n) < _logistic(-1.0 + 0.7 * burden)
-    afp = np.round(np.exp(rng.normal(np.log(250) + 1.3 * burden, 1.9, n)), 1)
-    pivka = np.round(np.exp(rng.normal(np.log(700) + 1.1 * burden, 1.8, n)), 0)
+    afp = np.round(np.minimum(np.exp(rng.normal(np.log(250) + 1.3 * burden, 1.9, n)), LAB_CEILING), 1)
+    pivka = np.round(np.minimum(np.exp(rng.normal(np.log(700) + 1.1 * burden, 1.8, n)), LAB_CEILING), 0)
     start = ACCRUAL_START + rng.integers(0, int((ACCRUAL_END - ACCRUAL_START).astype(int)) + 1, n)
     return {
-        "post": post, "age": age, "male": male, "etiology": etiology, "ecog": ecog,
-        "child_pugh": child_pugh, "albumin": albumin, "bilirubin": bilirubin, "size": size,
-        "number": number, "pvtt": pvtt, "vp4": vp4, "extrahepatic": extrahepatic, "afp": afp,
-        "pivka": pivka, "start": start,
-        "u_death": rng.random(n), "u_progression": rng.random(n), "u_loss": rng.random(n),
-        "u_loss_time": rng.random(n), "u_missing": rng.random((n, 4)), "u_response": rng.random((n, 4)),
+        "post": post,
+        "age": age,
+        "male": male,
+        "etiology": etiology,
+        "ecog": ecog,
+        "child_pugh": child_pugh,
+        "albumin": albumin,
+        "bilirubin": bilirubin,
+        "size": size,
+        "number": number,
+        "pvtt": pvtt,
+        "vp4": vp4,
+        "extrahepatic": extrahepatic,
+        "afp": afp,
+        "pivka": pivka,
+        "start": start,
+        "u_death": rng.random(n),
+        "u_progression": rng.random(n),
+        "u_loss": rng.random(n),
+        "u_loss_time": rng.random(n),
+        "u_missing": rng.random((n, 4)),
+        "u_response": rng.random((n, 4)),
         "u_misc": rng.random((n, 4)),
     }
 
@@ -111,8 +150,14 @@ def event_days(base: dict[str, np.ndarray], params: Parameters) -> dict[str, np.
     died = death <= censor
     progressed = (progression < death) & (progression <= censor)
     last = np.where(died, death, censor)
-    return {"death": death, "progression": progression, "died": died, "progressed": progressed,
-            "last": last, "lp_pfs": lp_pfs}
+    return {
+        "death": death,
+        "progression": progression,
+        "died": died,
+        "progressed": progressed,
+        "last": last,
+        "lp_pfs": lp_pfs,
+    }
 
 
 def _top_k(weights: np.ndarray, u: np.ndarray, k: int) -> np.ndarray:
@@ -166,43 +211,44 @@ def cohort(params: Parameters) -> pd.DataFrame:
     bclc = np.where((base["pvtt"] != "Vp0") | base["extrahepatic"] | (base["ecog"] >= 1), "C", "B")
     ab_cycles = np.where(post, 2 + np.floor(misc[:, 0] * 12), 0).astype(int)
     ab_days = ab_cycles * 21 + 14 + np.floor(misc[:, 1] * 28)
-    ab_response = np.choose(np.minimum((misc[:, 2] * 20).astype(int) // 4, 4),
-                            ["PD", "PD", "SD", "SD", "PR"])
+    ab_response = np.choose(np.minimum((misc[:, 2] * 20).astype(int) // 4, 4), ["PD", "PD", "SD", "SD", "PR"])
     pfs_days = np.minimum(np.where(times["progressed"], times["progression"], np.inf), times["last"])
     haic_cycles = np.clip(np.ceil(pfs_days / 28) + (misc[:, 3] < 0.5), 1, 12).astype(int)
 
     def lab(values: np.ndarray, column: int) -> np.ndarray:
         return np.where(missing[:, column], np.nan, values)
 
-    frame = pd.DataFrame({
-        "patient_id": [f"P{i:0{width}d}" for i in range(1, n + 1)],
-        "group": np.where(post, "post_ate_beva", "first_line"),
-        "haic_start_date": np.datetime_as_string(base["start"], unit="D"),
-        "age": base["age"],
-        "sex": np.where(base["male"], "M", "F"),
-        "etiology": base["etiology"],
-        "ecog": base["ecog"],
-        "child_pugh_score": base["child_pugh"],
-        "albumin_g_dl": lab(base["albumin"], 0),
-        "bilirubin_mg_dl": lab(base["bilirubin"], 1),
-        "bclc_stage": bclc,
-        "tumour_size_cm": base["size"],
-        "tumour_number": base["number"],
-        "pvtt": base["pvtt"],
-        "extrahepatic_spread": np.where(base["extrahepatic"], "yes", "no"),
-        "afp_ng_ml": lab(base["afp"], 2),
-        "pivka_ii_mau_ml": lab(base["pivka"], 3),
-        "ate_beva_start_date": _dates(base["start"], -ab_days, post),
-        "ate_beva_cycles": np.where(post, ab_cycles.astype(str), ""),
-        "ate_beva_best_response": np.where(post, ab_response, ""),
-        "haic_regimen": np.where(misc[:, 0] < 0.72, "FOLFOX", "FP"),
-        "haic_cycles": haic_cycles,
-        "recist_bor": recist,
-        "mrecist_bor": mrecist,
-        "progression_date": _dates(base["start"], times["progression"], times["progressed"]),
-        "death_date": _dates(base["start"], times["death"], times["died"]),
-        "last_followup_date": _dates(base["start"], times["last"], np.ones(n, bool)),
-    })
+    frame = pd.DataFrame(
+        {
+            "patient_id": [f"P{i:0{width}d}" for i in range(1, n + 1)],
+            "group": np.where(post, "post_ate_beva", "first_line"),
+            "haic_start_date": np.datetime_as_string(base["start"], unit="D"),
+            "age": base["age"],
+            "sex": np.where(base["male"], "M", "F"),
+            "etiology": base["etiology"],
+            "ecog": base["ecog"],
+            "child_pugh_score": base["child_pugh"],
+            "albumin_g_dl": lab(base["albumin"], 0),
+            "bilirubin_mg_dl": lab(base["bilirubin"], 1),
+            "bclc_stage": bclc,
+            "tumour_size_cm": base["size"],
+            "tumour_number": base["number"],
+            "pvtt": base["pvtt"],
+            "extrahepatic_spread": np.where(base["extrahepatic"], "yes", "no"),
+            "afp_ng_ml": lab(base["afp"], 2),
+            "pivka_ii_mau_ml": lab(base["pivka"], 3),
+            "ate_beva_start_date": _dates(base["start"], -ab_days, post),
+            "ate_beva_cycles": np.where(post, ab_cycles.astype(str), ""),
+            "ate_beva_best_response": np.where(post, ab_response, ""),
+            "haic_regimen": np.where(misc[:, 0] < 0.72, "FOLFOX", "FP"),
+            "haic_cycles": haic_cycles,
+            "recist_bor": recist,
+            "mrecist_bor": mrecist,
+            "progression_date": _dates(base["start"], times["progression"], times["progressed"]),
+            "death_date": _dates(base["start"], times["death"], times["died"]),
+            "last_followup_date": _dates(base["start"], times["last"], np.ones(n, bool)),
+        }
+    )
     return frame[COLUMNS]
 
 

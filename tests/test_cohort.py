@@ -179,3 +179,12 @@ def test_missing_metadata_named(tmp_path, raw_rows):
     path = write_export(raw_rows, tmp_path)
     (tmp_path / "export.meta.yaml").unlink()
     assert "metadata file is missing" in problems_of(path)[0].rule
+
+
+def test_surrounding_blanks_are_stripped_and_blank_cells_are_missing(tmp_path, raw_rows):
+    frame = raw_rows.copy()
+    frame.loc[0, "sex"] = "  M "
+    frame.loc[1, "afp_ng_ml"] = "   "
+    cohort = load_cohort(write_export(frame, tmp_path))
+    assert cohort.data.loc[0, "sex"] == "M"
+    assert pd.isna(cohort.data.loc[1, "afp_ng_ml"])
