@@ -57,7 +57,9 @@ def table1_frame(df: pd.DataFrame) -> pd.DataFrame:
     number = out["tumour_number"]
     out["tumour_count"] = np.select([number <= 1, number <= 3], ["1", "2-3"], default=">3")
     for column in ("ecog", "albi_grade", "afp_ge_400"):
-        out[column] = out[column].astype("string").astype(object).where(out[column].notna())
+        known = out[column].notna()
+        out[column] = out[column].astype(object).where(known)
+        out.loc[known, column] = out.loc[known, column].map(lambda v: str(int(v)))
     return out
 
 
@@ -91,8 +93,9 @@ def _wilcoxon(x: pd.Series, y: pd.Series) -> TestResult:
 def summarise(df: pd.DataFrame, variable: Variable, group: str, groups: list[str]) -> Row:
     """Summary per group and overall, missing counted, and the test named."""
     row = Row(variable)
-    subsets = {g: df[df[group] == g] for g in groups} | {"overall": df}
     column = variable.column
+    df = df[[column, group]]
+    subsets = {g: df[df[group] == g] for g in groups} | {"overall": df}
     if variable.continuous:
         for name, subset in subsets.items():
             text, q = _median_iqr(subset[column])

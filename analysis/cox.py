@@ -68,16 +68,28 @@ class EfronSums:
     event_times: np.ndarray
 
 
-def efron_sums(time: np.ndarray, event: np.ndarray, x: np.ndarray, beta: np.ndarray) -> EfronSums:
+@dataclass(frozen=True)
+class Times:
+    """Distinct times and each row's position among them, computed once per fit (a sort of n rows)."""
+
+    unique: np.ndarray
+    index: np.ndarray
+
+    @classmethod
+    def of(cls, time: np.ndarray) -> Times:
+        unique, index = np.unique(time, return_inverse=True)
+        return cls(unique, index)
+
+
+def efron_sums(times: Times, event: np.ndarray, x: np.ndarray, beta: np.ndarray) -> EfronSums:
     """Risk-set sums at every distinct event time, vectorised (no loop over times or patients).
 
     Rows are aggregated per distinct time with bincount, risk sets are reverse cumulative sums over
     times, and the Efron correction for d tied deaths is summed in closed form per time.
     """
-    n, p = x.shape
+    p = x.shape[1]
     risk = np.exp(x @ beta - (x @ beta).max())
-    times, index = np.unique(time, return_inverse=True)
-    k = len(times)
+    index, k = times.index, len(times.unique)
 
     def per_time(weights: np.ndarray) -> np.ndarray:
         return np.bincount(index, weights=weights, minlength=k)
@@ -119,19 +131,20 @@ def efron_sums(time: np.ndarray, event: np.ndarray, x: np.ndarray, beta: np.ndar
     information = a[:, None, None] * S2 - b[:, None, None] * S2t - outer
     shift = (x @ beta).max()
     loglik = float((dead * (x @ beta)).sum() - (np.log(w) + shift).sum())
-    return EfronSums(loglik, score, information, times[has])
+    return EfronSums(loglik, score, information, times.unique[has])
 
 
 def _newton_raphson(time: np.ndarray, event: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Maximise the Efron partial likelihood from beta = 0, halving steps that lower it (as coxph)."""
     beta = np.zeros(x.shape[1])
-    sums = efron_sums(time, event, x, beta)
+    times = Times.of(time)
+    sums = efron_sums(times, event, x, beta)
     for _ in range(MAX_ITERATIONS):
         step = np.linalg.solve(sums.information.sum(axis=0), sums.score.sum(axis=0))
-        candidate = efron_sums(time, event, x, beta + step)
+        candidate = efron_sums(times, event, x, beta + step)
         while candidate.loglik < sums.loglik - 1e-12 and np.abs(step).max() > 1e-12:
             step = step / 2
-            candidate = efron_sums(time, event, x, beta + step)
+            candidate = efron_sums(times, event, x, beta + step)
         beta = beta + step
         converged = abs(candidate.loglik - sums.loglik) <= TOLERANCE * abs(sums.loglik)
         sums = candidate
@@ -204,7 +217,7 @@ def cox_zph(model: CoxModel) -> PHTest:
     beta = np.array([model.terms[n].coef for n in names])
     g = _km_left_continuous(t, d)
     g = g - g[d == 1].mean()
-    sums = efron_sums(t, d, x, beta)
+    sums = efron_sums(Times.of(t), d, x, beta)
     g_k = np.zeros(len(sums.event_times))
     g_k[np.searchsorted(sums.event_times, t[d == 1])] = g[d == 1]
     p = len(names)
