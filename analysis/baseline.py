@@ -42,7 +42,7 @@ TABLE1: list[Variable] = [
     Variable("pvtt", "Portal vein tumour thrombosis", levels=["Vp0", "Vp1", "Vp2", "Vp3", "Vp4"]),
     Variable("extrahepatic_spread", "Extrahepatic spread", levels=["yes", "no"]),
     Variable("afp_ng_ml", "AFP, ng/mL", continuous=True),
-    Variable("afp_ge_400", "AFP >= 400 ng/mL", levels=["1", "0"]),
+    Variable("afp_ge_400", "AFP ≥ 400 ng/mL", levels=["1", "0"]),
     Variable("pivka_ii_mau_ml", "PIVKA-II, mAU/mL", continuous=True),
     Variable("haic_regimen", "HAIC regimen", levels=["FOLFOX", "FP"]),
     Variable("haic_cycles", "HAIC cycles", continuous=True),

@@ -17,19 +17,19 @@ BILIRUBIN_UMOL_PER_MG_DL = 17.1
 
 #: Binary covariates of the Cox models: column -> (description, how it is derived).
 COVARIATES: dict[str, str] = {
-    "age_ge_65": "Age >= 65 years",
+    "age_ge_65": "Age ≥ 65 years",
     "male": "Male sex",
     "hbv": "HBV aetiology",
-    "ecog_ge_1": "ECOG performance status >= 1",
-    "child_pugh_b": "Child-Pugh B (score >= 7)",
+    "ecog_ge_1": "ECOG performance status ≥ 1",
+    "child_pugh_b": "Child-Pugh B (score ≥ 7)",
     "albi_grade_ge_2": "ALBI grade 2 or 3",
     "bclc_c": "BCLC stage C or D",
     "tumour_gt_10cm": "Largest tumour > 10 cm",
     "multiple_tumours": "Two or more tumours",
     "vp4": "Main portal trunk thrombosis (Vp4)",
     "extrahepatic": "Extrahepatic spread",
-    "afp_ge_400": "AFP >= 400 ng/mL",
-    "pivka_ge_400": "PIVKA-II >= 400 mAU/mL",
+    "afp_ge_400": "AFP ≥ 400 ng/mL",
+    "pivka_ge_400": "PIVKA-II ≥ 400 mAU/mL",
 }
 GROUP_COVARIATE = "post_ate_beva"
 

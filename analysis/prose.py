@@ -121,3 +121,30 @@ def word_counts(path: str | Path = "manuscript.qmd") -> dict[str, int]:
         if counting:
             main += _words(block.split("\n", 1)[1] if "\n" in block else "")
     return {"abstract": abstract, "main": main}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m analysis.prose manuscript.qmd`: report hand-typed numbers and word counts."""
+    import sys
+
+    paths = (argv if argv is not None else sys.argv[1:]) or ["manuscript.qmd"]
+    status = 0
+    for path in paths:
+        if not Path(path).is_file():
+            print(f"{path}: no such manuscript file", file=sys.stderr)
+            status = 2
+            continue
+        problems = hand_typed_numbers(Path(path))
+        if problems:
+            print(HandTypedNumbers(problems).report(), file=sys.stderr)
+            status = 2
+            continue
+        counts = word_counts(path)
+        print(
+            f"{path}: no hand-typed number; abstract {counts['abstract']} words, main text {counts['main']}"
+        )
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -50,10 +50,11 @@ def significance(p: float) -> str:
     return "significant" if p < ALPHA else "not significant"
 
 
-def proportional_hazards(violations: int) -> str:
-    if violations == 0:
-        return "no covariate showed evidence against proportional hazards"
-    return "the proportional-hazards assumption was doubtful for"
+def proportional_hazards(violated: list[str], model: str) -> str:
+    """The proportional-hazards finding for one model, naming any term that violated it."""
+    if not violated:
+        return f"no covariate in the {model} model showed evidence against proportional hazards"
+    return f"the proportional-hazards assumption was doubtful for {', '.join(violated)} in the {model} model"
 
 
 def add_wording(ledger: Ledger) -> None:
@@ -85,7 +86,7 @@ def add_wording(ledger: Ledger) -> None:
         )
         add(
             f"{endpoint}.ph",
-            proportional_hazards(ledger[f"{endpoint}.zph.violations"].value),
+            proportional_hazards(ledger[f"{endpoint}.zph.violated_terms"].value, endpoint.upper()),
             "cox.zph p < 0.05 for any term",
         )
     add(

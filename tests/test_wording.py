@@ -71,3 +71,10 @@ def test_adjusted_association_phrases():
     assert "lower risk of death" in wording.adjusted_association(0.4, 0.01, "death")
     assert "higher risk" in wording.adjusted_association(2.0, 0.01, "death")
     assert wording.adjusted_association(0.4, 0.3, "death").startswith("was not independently")
+
+
+def test_proportional_hazards_sentence_names_violations():
+    assert wording.proportional_hazards([], "OS") == (
+        "no covariate in the OS model showed evidence against proportional hazards"
+    )
+    assert "doubtful for Vp4 in the PFS model" in wording.proportional_hazards(["Vp4"], "PFS")
