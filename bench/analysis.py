@@ -35,8 +35,9 @@ def measure(data: Path, figures: Path) -> dict:
         capture_output=True,
         text=True,
         cwd=ROOT,
-        check=True,
     )
+    if result.returncode != 0:
+        raise SystemExit(f"analysis of {data} failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 

@@ -55,3 +55,20 @@ def test_word_counts_within_journal_limits():
     counts = word_counts(MANUSCRIPT)
     assert 100 < counts["abstract"] <= 350
     assert counts["main"] > 1000
+
+
+def test_command_line_exits_2_without_traceback_on_a_typed_number(tmp_path: Path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "manuscript.qmd"
+    bad.write_text(MANUSCRIPT.read_text(encoding="utf-8") + "\nAbout 40 patients died.\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "analysis.prose", str(bad)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 2
+    assert "40" in result.stderr and "Traceback" not in result.stderr
+    good = subprocess.run(
+        [sys.executable, "-m", "analysis.prose", str(MANUSCRIPT)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert good.returncode == 0 and "no hand-typed number" in good.stdout
