@@ -72,3 +72,15 @@ def test_command_line_exits_2_without_traceback_on_a_typed_number(tmp_path: Path
         [sys.executable, "-m", "analysis.prose", str(MANUSCRIPT)], capture_output=True, text=True, cwd=ROOT
     )
     assert good.returncode == 0 and "no hand-typed number" in good.stdout
+
+
+def test_every_strobe_item_points_at_a_section_of_the_manuscript():
+    import re
+
+    import yaml
+
+    items = yaml.safe_load((ROOT / "supplement" / "strobe.yaml").read_text(encoding="utf-8"))
+    assert [int(item["item"]) for item in items] == list(range(1, 23))
+    text = MANUSCRIPT.read_text(encoding="utf-8")
+    labels = set(re.findall(r"^#+ .*\{#(sec-[\w-]+)", text, re.M)) | {"title"}
+    assert {item["section"] for item in items} <= labels
