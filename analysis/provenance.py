@@ -28,6 +28,6 @@ def numbers_gt(ledger: Ledger) -> GT:
     frame = numbers_frame(ledger)
     return GT(frame).tab_source_note(
         "Key: the entry in numbers.json (written beside the article), which also gives the full method, "
-        "the raw value and the data's SHA-256; Printed: the text as it appears in the article; Source: the Python "
-        "function in the analysis package that computed the value."
+        "the raw value and the data's SHA-256; Printed: the text as it appears in the article; "
+        "Source: the Python function in the analysis package that computed the value."
     )
