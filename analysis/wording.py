@@ -6,6 +6,9 @@ claim in the text and a change of wording shows up when two ledgers are compared
 
 from __future__ import annotations
 
+import re
+
+from analysis.endpoints import COVARIATES
 from analysis.ledger import Ledger
 
 ALPHA = 0.05
@@ -57,6 +60,24 @@ def proportional_hazards(violated: list[str], model: str) -> str:
     return f"the proportional-hazards assumption was doubtful for {', '.join(violated)} in the {model} model"
 
 
+def in_sentence(label: str) -> str:
+    """A covariate label as it reads mid-sentence: ordinary first words lower-cased, names kept."""
+    return label[0].lower() + label[1:] if re.match(r"[A-Z][a-z]+\b(?!-)", label) else label
+
+
+def series(items: list[str]) -> str:
+    """English list: "a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def adjustment(covariates: list[str]) -> str:
+    """What the multivariable model contained besides the treatment group."""
+    labels = [in_sentence(COVARIATES[name]) for name in covariates if name in COVARIATES]
+    if not labels:
+        return "contained the treatment group alone, as no other covariate met the selection rule"
+    return f"was adjusted for {series(labels)}"
+
+
 def add_wording(ledger: Ledger) -> None:
     """Record every result-dependent phrase of the article in the ledger."""
 
@@ -83,6 +104,11 @@ def add_wording(ledger: Ledger) -> None:
             f"{endpoint}.adjusted",
             adjusted_association(ledger[f"{multi}.hr"].value, ledger[f"{multi}.p"].value, outcome),
             f"multivariable Wald p against alpha = {ALPHA}, direction from the HR",
+        )
+        add(
+            f"{endpoint}.adjustment",
+            adjustment(ledger[f"{endpoint}.cox.multi.covariates"].value),
+            "covariates selected by the univariable rule, listed in prose",
         )
         add(
             f"{endpoint}.ph",

@@ -78,3 +78,13 @@ def test_proportional_hazards_sentence_names_violations():
         "no covariate in the OS model showed evidence against proportional hazards"
     )
     assert "doubtful for Vp4 in the PFS model" in wording.proportional_hazards(["Vp4"], "PFS")
+
+
+def test_adjustment_lists_covariates_in_prose():
+    assert wording.adjustment(["group", "bclc_c", "vp4"]) == (
+        "was adjusted for BCLC stage C or D and main portal trunk thrombosis (Vp4)"
+    )
+    assert wording.adjustment(["group", "child_pugh_b", "male", "afp_ge_400"]) == (
+        "was adjusted for Child-Pugh B (score ≥ 7), male sex and AFP ≥ 400 ng/mL"
+    )
+    assert wording.adjustment(["group"]).startswith("contained the treatment group alone")
