@@ -78,6 +78,54 @@ def adjustment(covariates: list[str]) -> str:
     return f"was adjusted for {series(labels)}"
 
 
+def overall_verdict(comparisons: list[tuple[float | None, float | None, float]]) -> str:
+    """"better", "similar" or "worse" for the post-ate-beva group over (median_post, median_first, p).
+
+    Worse when any endpoint is significantly shorter; better when any is significantly longer and none
+    significantly shorter; similar otherwise.
+    """
+    significant = {
+        "longer" if post > first else "shorter"
+        for post, first, p in comparisons
+        if p < ALPHA and post is not None and first is not None and post != first
+    }
+    if "shorter" in significant:
+        return "worse"
+    return "better" if significant else "similar"
+
+
+SUMMARY: dict[str, dict[str, str]] = {
+    "comparison": {
+        "better": "did no worse, and by some measures better, than",
+        "similar": "had survival similar to that of",
+        "worse": "had shorter survival than",
+    },
+    "agreement": {
+        "better": "agree in direction with",
+        "similar": "are broadly consistent with",
+        "worse": "differ from",
+    },
+    "implication": {
+        "better": "our results suggest that its benefit may extend to the second line",
+        "similar": "our results suggest that it keeps some activity in the second line",
+        "worse": "our results do not show that its benefit extends to the second line",
+    },
+    "conclusion": {
+        "better": "HAIC after ate-beva failure was followed by survival at least as long as that of "
+        "first-line HAIC, which supports HAIC as a second-line option.",
+        "similar": "HAIC after ate-beva failure was followed by survival similar to that of first-line HAIC, "
+        "which supports HAIC as a second-line option.",
+        "worse": "HAIC after ate-beva failure was followed by shorter survival than first-line HAIC, so its "
+        "place in the second line needs careful selection of patients.",
+    },
+    "recommendation": {
+        "better": "HAIC is a reasonable second-line option for selected patients with advanced HCC",
+        "similar": "HAIC is a reasonable second-line option for selected patients with advanced HCC",
+        "worse": "HAIC should be offered after ate-beva failure only to carefully selected patients",
+    },
+}
+
+
 def add_wording(ledger: Ledger) -> None:
     """Record every result-dependent phrase of the article in the ledger."""
 
@@ -114,6 +162,23 @@ def add_wording(ledger: Ledger) -> None:
             f"{endpoint}.ph",
             proportional_hazards(ledger[f"{endpoint}.zph.violated_terms"].value, endpoint.upper()),
             "cox.zph p < 0.05 for any term",
+        )
+    verdict = overall_verdict(
+        [
+            (
+                ledger[f"{e}.median.post_ate_beva"].value,
+                ledger[f"{e}.median.first_line"].value,
+                ledger[f"{e}.logrank.p"].value,
+            )
+            for e in ("os", "pfs")
+        ]
+    )
+    for part, phrases in SUMMARY.items():
+        add(
+            f"summary.{part}",
+            phrases[verdict],
+            f"overall verdict '{verdict}': log-rank p of OS and PFS against alpha = {ALPHA}, "
+            "direction from the medians",
         )
     add(
         "orr.difference",

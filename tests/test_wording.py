@@ -88,3 +88,14 @@ def test_adjustment_lists_covariates_in_prose():
         "was adjusted for Child-Pugh B (score ≥ 7), male sex and AFP ≥ 400 ng/mL"
     )
     assert wording.adjustment(["group"]).startswith("contained the treatment group alone")
+
+
+def test_overall_verdict_follows_the_survival_comparisons():
+    assert wording.overall_verdict([(12.4, 6.8, 0.07), (8.2, 3.1, 0.02)]) == "better"
+    assert wording.overall_verdict([(12.4, 6.8, 0.3), (8.2, 3.1, 0.2)]) == "similar"
+    assert wording.overall_verdict([(4.0, 6.8, 0.01), (8.2, 3.1, 0.02)]) == "worse"
+
+
+def test_summary_sentences_change_with_the_cohort(swapped):
+    ledger = analysis.run(COHORT).ledger
+    assert ledger["wording.summary.conclusion"].text != swapped.ledger["wording.summary.conclusion"].text
