@@ -118,11 +118,6 @@ SUMMARY: dict[str, dict[str, str]] = {
         "worse": "HAIC after ate-beva failure was followed by shorter survival than first-line HAIC, so its "
         "place in the second line needs careful selection of patients.",
     },
-    "recommendation": {
-        "better": "HAIC is a reasonable second-line option for selected patients with advanced HCC",
-        "similar": "HAIC is a reasonable second-line option for selected patients with advanced HCC",
-        "worse": "HAIC should be offered after ate-beva failure only to carefully selected patients",
-    },
 }
 
 
