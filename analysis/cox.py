@@ -80,6 +80,12 @@ class Times:
         unique, index = np.unique(time, return_inverse=True)
         return cls(unique, index)
 
+    def subset(self, keep: np.ndarray) -> Times:
+        """The distinct times of a subset of rows, without sorting again."""
+        index = self.index[keep]
+        present = np.bincount(index, minlength=len(self.unique)) > 0
+        return Times(self.unique[present], (np.cumsum(present) - 1)[index])
+
 
 def efron_sums(times: Times, event: np.ndarray, x: np.ndarray, beta: np.ndarray) -> EfronSums:
     """Risk-set sums at every distinct event time, vectorised (no loop over times or patients).
@@ -134,10 +140,9 @@ def efron_sums(times: Times, event: np.ndarray, x: np.ndarray, beta: np.ndarray)
     return EfronSums(loglik, score, information, times.unique[has])
 
 
-def _newton_raphson(time: np.ndarray, event: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _newton_raphson(times: Times, event: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Maximise the Efron partial likelihood from beta = 0, halving steps that lower it (as coxph)."""
     beta = np.zeros(x.shape[1])
-    times = Times.of(time)
     sums = efron_sums(times, event, x, beta)
     for _ in range(MAX_ITERATIONS):
         step = np.linalg.solve(sums.information.sum(axis=0), sums.score.sum(axis=0))
@@ -153,11 +158,18 @@ def _newton_raphson(time: np.ndarray, event: np.ndarray, x: np.ndarray) -> tuple
     return beta, np.linalg.inv(sums.information.sum(axis=0))
 
 
-def fit_cox(df: pd.DataFrame, duration: str, event: str, covariates: list[str]) -> CoxModel:
-    """Fit a Cox model with Efron ties on the complete cases of the named columns."""
-    data = df[[duration, event, *covariates]].dropna().astype(float)
+def fit_cox(
+    df: pd.DataFrame, duration: str, event: str, covariates: list[str], times: Times | None = None
+) -> CoxModel:
+    """Fit a Cox model with Efron ties on the complete cases of the named columns.
+
+    `times`, the distinct times of all of `df`'s rows, saves a sort when many models share them."""
+    columns = df[[duration, event, *covariates]]
+    complete = columns.notna().all(axis=1).to_numpy()
+    data = columns[complete].astype(float)
     x = data[covariates].to_numpy()
-    beta, covariance = _newton_raphson(data[duration].to_numpy(), data[event].to_numpy(), x)
+    times = times.subset(complete) if times is not None else Times.of(data[duration].to_numpy())
+    beta, covariance = _newton_raphson(times, data[event].to_numpy(), x)
     se = np.sqrt(np.diag(covariance))
     terms = {name: Term(name, float(beta[i]), float(se[i])) for i, name in enumerate(covariates)}
     return CoxModel(terms, len(data), int(data[event].sum()), data, duration, event)
@@ -165,7 +177,8 @@ def fit_cox(df: pd.DataFrame, duration: str, event: str, covariates: list[str]) 
 
 def univariable(df: pd.DataFrame, duration: str, event: str, covariates: list[str]) -> dict[str, CoxModel]:
     """One single-covariate model per candidate, each on its own complete cases."""
-    return {name: fit_cox(df, duration, event, [name]) for name in covariates}
+    times = Times.of(df[duration].to_numpy(float))
+    return {name: fit_cox(df, duration, event, [name], times) for name in covariates}
 
 
 def select_covariates(screens: dict[str, CoxModel], forced: str, threshold: float = SELECTION_P) -> list[str]:
