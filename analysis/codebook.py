@@ -26,10 +26,6 @@ INTEGER = r"^[+-]?\d+(\.0*)?$"
 class Codebook:
     columns: dict[str, dict]
 
-    @property
-    def required(self) -> list[str]:
-        return [name for name, spec in self.columns.items() if spec.get("required")]
-
     def of_type(self, kind: str) -> list[str]:
         return [name for name, spec in self.columns.items() if spec["type"] == kind]
 

@@ -23,7 +23,8 @@ NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
 KEY = re.compile(r"\b[a-z][a-z0-9_]*(?:\.[A-Za-z0-9_]+)+\b")
 PROTOCOL = Path("supplement/regimens.yaml")
 MANUSCRIPT = Path("manuscript.qmd")
-NOT_BODY = ("data sha256", "References")
+STAMP = "data sha256"
+REFERENCES = "References"
 
 
 @dataclass(frozen=True)
@@ -72,13 +73,13 @@ def body_mismatches(passages: list[Passage], ledger: Ledger, skip: set[int], pdf
     found = []
     for index, passage in enumerate(passages):
         text = passage.text
-        if index in skip or any(marker in text for marker in NOT_BODY[:1]):
+        if index in skip or STAMP in text:
             continue
-        if text.strip() == NOT_BODY[1] or text.lstrip().startswith(NOT_BODY[1] + "\n"):
+        if text.strip() == REFERENCES or text.lstrip().startswith(REFERENCES + "\n"):
             break
         if pdf:
             text = re.sub(r"(?m)^\s*\d+\s", " ", text)
-            text = text.split("\nReferences\n")[0]
+            text = text.split(f"\n{REFERENCES}\n")[0]
         for token in _tokens(text):
             if token not in known:
                 found.append(Mismatch(passage.where, token, "a number printed by the ledger"))
