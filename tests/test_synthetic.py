@@ -79,3 +79,49 @@ def test_metadata_records_seed_and_flags_synthetic():
     meta = yaml.safe_load(META.read_text())
     assert meta["synthetic"] is True
     assert meta["generator"]["parameters"]["seed"] == 3298
+
+
+def _lifelines_group_p(data, duration: str, event: str) -> tuple[float, float]:
+    """The multivariable Cox rule re-done with lifelines (Efron), independent of analysis.cox."""
+    from lifelines import CoxPHFitter
+
+    from analysis.endpoints import COVARIATES, GROUP_COVARIATE
+
+    def fit(columns: list[str]):
+        frame = data[[duration, event, *columns]].dropna().astype(float)
+        return CoxPHFitter().fit(frame, duration, event)
+
+    selected = [c for c in COVARIATES if c != GROUP_COVARIATE and fit([c]).summary.loc[c, "p"] < 0.10]
+    summary = fit([GROUP_COVARIATE, *selected]).summary.loc[GROUP_COVARIATE]
+    return float(summary["p"]), float(summary["exp(coef)"])
+
+
+@pytest.mark.parametrize("endpoint", ["os", "pfs"])
+def test_lifelines_agrees_with_the_calibration(calibration, endpoint):
+    from lifelines import KaplanMeierFitter
+    from lifelines.statistics import logrank_test
+
+    cohort, result = calibration
+    data = cohort.data
+    post = data["post_ate_beva"] == 1
+    t, e = data[f"{endpoint}_months"], data[f"{endpoint}_event"]
+    medians = tuple(
+        round(KaplanMeierFitter().fit(t[mask], e[mask]).median_survival_time_, 1) for mask in (~post, post)
+    )
+    assert medians == TARGETS[f"{endpoint}_median"]
+    p = logrank_test(t[~post], t[post], e[~post], e[post]).p_value
+    assert p == pytest.approx(getattr(result, f"{endpoint}_logrank_p"), rel=1e-6)
+    cox_p, hr = _lifelines_group_p(data, f"{endpoint}_months", f"{endpoint}_event")
+    target, tolerance = TARGETS[f"{endpoint}_cox_group_p"]
+    assert abs(cox_p - target) <= tolerance and hr < 1
+
+
+def test_responses_agree_between_criteria_and_with_progression(calibration):
+    cohort, _ = calibration
+    data = cohort.data
+    orr = data["recist_bor"].isin(["CR", "PR"])
+    assert data["mrecist_bor"].isin(["CR", "PR"])[orr].all()
+    assert data["mrecist_bor"].isin(["CR", "PR"]).sum() >= orr.sum()
+    progressive = data["recist_bor"] == "PD"
+    assert data.loc[progressive, "pfs_event"].all()
+    assert data.loc[progressive, "pfs_months"].median() < data.loc[orr, "pfs_months"].median()
