@@ -105,10 +105,12 @@ def _not_after(date: str, limit: pd.Timestamp):
     return check
 
 
-def _applies(column: str, group: str):
+def _applies(column: str, group: str, groups: list[str]):
+    """Columns filled for one group only; rows whose group is missing or unknown are judged elsewhere."""
+
     def check(df: pd.DataFrame) -> pd.Series:
         member = df["group"] == group
-        return (member & df[column].notna()) | (~member & df[column].isna()) | df["group"].isna()
+        return (member & df[column].notna()) | (~member & df[column].isna()) | ~df["group"].isin(groups)
 
     return check
 
@@ -148,8 +150,9 @@ def value_schema(codebook: Codebook, present: list[str], cutoff: pd.Timestamp) -
             checks.append(
                 pa.Check(_not_after(date, cutoff), name=f"{date}|after the data cut-off {cutoff.date()}")
             )
+    groups = list(codebook.columns["group"]["values"])
     for name, spec in codebook.columns.items():
         if "applies_to" in spec and name in present and "group" in present:
             rule = f"required for {spec['applies_to']} only, empty otherwise"
-            checks.append(pa.Check(_applies(name, spec["applies_to"]), name=f"{name}|{rule}"))
+            checks.append(pa.Check(_applies(name, spec["applies_to"], groups), name=f"{name}|{rule}"))
     return pa.DataFrameSchema(columns, checks=checks)

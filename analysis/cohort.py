@@ -100,6 +100,7 @@ def _stripped(column: pd.Series) -> pd.Series:
 
 def _problems_from(errors: pa.errors.SchemaErrors, file: str, index: pd.Index) -> list[Problem]:
     problems = []
+    frame_wide: set[Problem] = set()
     cases = errors.failure_cases
     for case in cases.itertuples(index=False):
         check = str(case.check)
@@ -110,7 +111,7 @@ def _problems_from(errors: pa.errors.SchemaErrors, file: str, index: pd.Index) -
         row = None if case.index is None or pd.isna(case.index) else int(index[int(case.index)]) + ROW_OFFSET
         if case.schema_context == "DataFrameSchema" and "|" in check:
             column, rule = check.split("|", 1)
-            problems.append(Problem(file, row, column, None, rule))
+            frame_wide.add(Problem(file, row, column, None, rule))
         elif check.startswith("field_uniqueness") or check.startswith("unique"):
             problems.append(
                 Problem(file, row, case.column, case.failure_case, "duplicate value; must be unique")
@@ -121,7 +122,7 @@ def _problems_from(errors: pa.errors.SchemaErrors, file: str, index: pd.Index) -
             problems.append(Problem(file, row, case.column, case.failure_case, "value of the wrong type"))
         else:
             problems.append(Problem(file, row, case.column, case.failure_case, check))
-    return problems
+    return problems + sorted(frame_wide, key=lambda p: (p.row or 0, p.column or "", p.rule))
 
 
 def text_problems(

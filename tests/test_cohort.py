@@ -95,6 +95,17 @@ def test_dates_out_of_order_each_reported(tmp_path, raw_rows):
     assert any(r[0] == died + 2 and "progression" in r[2] for r in rules), rules
 
 
+def test_each_problem_is_reported_once(tmp_path, raw_rows):
+    post = raw_rows.index[raw_rows["group"] == "post_ate_beva"][0]
+    frame = _set(raw_rows, post, group="third_line")
+    frame = _set(frame, 0, death_date="2020-01-01")
+    problems = problems_of(write_export(frame, tmp_path))
+    assert len(problems) == len(set(problems))
+    assert [p.column for p in problems if p.row == post + 2] == ["group"]
+    death_rules = [p.rule for p in problems if p.row == 2 and p.column == "death_date"]
+    assert death_rules.count("death before HAIC start") == 1
+
+
 def test_all_problems_in_one_report_and_cli_exits_2_without_traceback(tmp_path, raw_rows):
     frame = _set(raw_rows, 0, age="250", sex="X")
     frame = _set(frame, 3, child_pugh_score="17")
