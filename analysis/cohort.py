@@ -171,7 +171,7 @@ def validate(
     except pa.errors.SchemaErrors as errors:
         problems += _problems_from(errors, file, frame.index)
         typed = value_schema(codebook, present, cutoff).coerce_dtype(text) if not problems else text
-    return typed, problems
+    return typed, sorted(problems, key=lambda p: p.row or 0)
 
 
 def read_metadata(path: Path) -> dict:
