@@ -166,11 +166,12 @@ def validate(
     for problem in text_problems(text, codebook, present, file, frame.index):
         problems.append(problem)
         text.loc[problem.row - ROW_OFFSET, problem.column] = None
+    schema = value_schema(codebook, present, cutoff)
     try:
-        typed = value_schema(codebook, present, cutoff).validate(text, lazy=True)
+        typed = schema.validate(text, lazy=True)
     except pa.errors.SchemaErrors as errors:
         problems += _problems_from(errors, file, frame.index)
-        typed = value_schema(codebook, present, cutoff).coerce_dtype(text) if not problems else text
+        typed = schema.coerce_dtype(text) if not problems else text
     return typed, sorted(problems, key=lambda p: p.row or 0)
 
 
