@@ -116,7 +116,7 @@ def check_references(doc: Document, labels: Labels, bib_keys: set[str]) -> None:
                     )
 
 
-def _resolve_crossrefs(text: str, labels: Labels) -> str:
+def resolve_crossrefs(text: str, labels: Labels) -> str:
     return CROSSREF.sub(lambda m: f"[{labels.names[m.group('label')]}](#{m.group('label')})", text)
 
 
@@ -128,7 +128,7 @@ def _caption_figures(text: str, labels: Labels) -> str:
     return IMAGE_FIGURE.sub(caption, text)
 
 
-def _inline(text: str, first_line: int, session: Session) -> str:
+def inline_expressions(text: str, first_line: int, session: Session) -> str:
     lines = text.split("\n")
     out = []
     for offset, line in enumerate(lines):
@@ -156,9 +156,9 @@ class Assembler:
         self.tables: list[str] = []
 
     def prose(self, part: Prose) -> None:
-        text = _inline(part.text, part.line, self.session)
+        text = inline_expressions(part.text, part.line, self.session)
         text = _caption_figures(text, self.labels)
-        self.blocks.append(_resolve_crossrefs(text, self.labels))
+        self.blocks.append(resolve_crossrefs(text, self.labels))
 
     def chunk(self, result: ChunkResult) -> None:
         chunk = result.chunk

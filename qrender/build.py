@@ -71,10 +71,10 @@ def is_current(project: Project, digest: str) -> bool:
 
 def staleness_inputs(project: Project) -> list[Path]:
     """Inputs named outside `qrender.inputs` that still decide the result: bib and CSL."""
-    from qrender.qmd import _front_matter
+    from qrender.qmd import front_matter
 
     lines = project.article_path.read_text(encoding="utf-8").splitlines()
-    front, _ = _front_matter(lines, project.article)
+    front, _ = front_matter(lines, project.article)
     extra = _bibliographies(project, front)
     csl = front.get("csl", project.metadata.get("csl"))
     if csl and (project.root / csl).exists():
@@ -130,9 +130,9 @@ def build(project: Project, digest: str) -> Path:
         body = assembler.result()
         abstract = front.get("abstract")
         if abstract:
-            from qrender.assemble import _inline, _resolve_crossrefs
+            from qrender.assemble import inline_expressions, resolve_crossrefs
 
-            abstract = _resolve_crossrefs(_inline(str(abstract), 1, session), labels)
+            abstract = resolve_crossrefs(inline_expressions(str(abstract), 1, session), labels)
         head = title_block(front, abstract)
         if notice:
             head = f"::: {{.synthetic-notice}}\n**{notice}**\n:::\n\n{head}"

@@ -103,7 +103,7 @@ def _check_prose(line_text: str, path: str, line: int, open_divs: list[str]) -> 
             raise BuildError(located(path, line, f"div '::: {attrs}' is not supported by qrender"))
 
 
-def _front_matter(lines: list[str], path: str) -> tuple[dict, int]:
+def front_matter(lines: list[str], path: str) -> tuple[dict, int]:
     if not lines or lines[0].strip() != "---":
         return {}, 0
     for end in range(1, len(lines)):
@@ -127,7 +127,7 @@ def parse(path: Path) -> Document:
     """Split the qmd into parts; raise BuildError naming file and line for anything unsupported."""
     name = str(path.name)
     lines = path.read_text(encoding="utf-8").splitlines()
-    front, start = _front_matter(lines, name)
+    front, start = front_matter(lines, name)
     doc = Document(path=path, front=front)
     prose: list[str] = []
     prose_line = start + 1
