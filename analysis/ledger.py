@@ -61,9 +61,11 @@ class Ledger:
         self.provenance = provenance or {}
         self.used: dict[str, None] | None = None
 
-    def track(self) -> None:
-        """From now on, remember every key read (in order): the numbers the article prints."""
-        self.used = {}
+    def track(self, already_used: list[str] | None = None) -> None:
+        """From now on, remember every key read (in order): the numbers the article prints.
+
+        `already_used` are keys printed before any code ran (the front matter's variables)."""
+        self.used = dict.fromkeys(k for k in already_used or [] if k in self._entries)
 
     def __getitem__(self, key: str) -> Entry:
         try:

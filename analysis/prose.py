@@ -27,6 +27,7 @@ NUMBER = re.compile(r"\d")
 STRIP = [
     re.compile(r"^(`{3,}|~{3,}).*?^\1\s*$", re.S | re.M),  # fenced code and chunks
     re.compile(r"`[^`]*`"),  # inline code and inline expressions
+    re.compile(r"\{\{<.*?>\}\}"),  # shortcodes such as {{< var n.total.text >}}
     re.compile(r"\[-?@[^\]]*\]"),  # bracketed citations
     re.compile(r"(?<![\w@])@[\w:.#$%&\-+?<>~/]+"),  # bare citations and cross-references
     re.compile(r"\{[#.][^}]*\}"),  # attributes
@@ -105,7 +106,7 @@ def check_manuscript(path: str | Path = "manuscript.qmd") -> None:
 
 
 def _words(text: str) -> int:
-    text = re.sub(r"`\{python\}[^`]*`", " X ", text)
+    text = re.sub(r"`\{python\}[^`]*`|\{\{< var [^>]*>\}\}", " X ", text)
     return len(re.findall(r"[A-Za-z0-9][\w'’\-–.%/]*", prose_only(text)))
 
 
