@@ -21,6 +21,8 @@ from qrender.execute import (
 )
 from qrender.qmd import INLINE_CODE, Chunk, Document, Prose
 
+VAR = re.compile(r"\{\{<\s*var\s+(?P<name>[^\s>]+)\s*>\}\}")
+
 SECTION = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<title>.*?)\s*\{(?P<attrs>[^}]*)\}\s*$")
 IMAGE_FIGURE = re.compile(r"!\[(?P<cap>[^\]]*)\]\((?P<src>[^)]+)\)\{#(?P<label>fig-[\w-]+)[^}]*\}")
 CROSSREF = re.compile(r"(?<![\w@])@(?P<label>(?:fig|tbl|sec)-[\w-]*\w)")
@@ -138,6 +140,33 @@ def inline_expressions(text: str, first_line: int, session: Session) -> str:
     return "\n".join(out)
 
 
+def lookup_variable(variables: dict, name: str) -> object | None:
+    """Quarto's `var` lookup: dotted names walk nested mappings (`\\.` is a literal dot)."""
+    value: object = variables
+    for part in re.split(r"(?<!\\)\.", name):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part.replace("\\.", "."), value.get(int(part)) if part.isdigit() else None)
+        if value is None:
+            return None
+    return value
+
+
+def resolve_variables(text: str, first_line: int, variables: dict, name: str) -> str:
+    """Replace `{{< var name >}}` by the variable's Markdown; an unknown name stops the build."""
+    lines = text.split("\n")
+    for offset, line in enumerate(lines):
+        def value(match: re.Match, line_number: int = first_line + offset) -> str:
+            found = lookup_variable(variables, match.group("name"))
+            if found is None or isinstance(found, (dict, list)):
+                what = "unknown" if found is None else "not a single value:"
+                raise BuildError(located(name, line_number, f"{what} var {match.group('name')}"))
+            return str(found)
+
+        lines[offset] = VAR.sub(value, line)
+    return "\n".join(lines)
+
+
 @dataclass
 class Assembled:
     markdown: str
@@ -147,8 +176,11 @@ class Assembled:
 class Assembler:
     """Builds the markdown body while chunks execute, in document order."""
 
-    def __init__(self, doc: Document, session: Session, labels: Labels, defaults: dict) -> None:
+    def __init__(
+        self, doc: Document, session: Session, labels: Labels, defaults: dict, variables: dict
+    ) -> None:
         self.doc = doc
+        self.variables = variables
         self.session = session
         self.labels = labels
         self.defaults = defaults
@@ -157,6 +189,7 @@ class Assembler:
 
     def prose(self, part: Prose) -> None:
         text = inline_expressions(part.text, part.line, self.session)
+        text = resolve_variables(text, part.line, self.variables, self.doc.path.name)
         text = _caption_figures(text, self.labels)
         self.blocks.append(resolve_crossrefs(text, self.labels))
 

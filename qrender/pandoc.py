@@ -9,6 +9,7 @@ from pathlib import Path
 
 from qrender.assemble import TABLE_PLACEHOLDER
 from qrender.errors import BuildError
+from qrender.project import Project
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -128,37 +129,67 @@ def _typst_images(ast: dict, staging: Path, root: Path) -> dict:
     return copy
 
 
-def write_html(ast: dict, out: Path, staging: Path, root: Path, head: str, before: str, after: str) -> None:
-    for name, text in (("head", head), ("before", before), ("after", after)):
-        (staging / f".{name}.html").write_text(text, encoding="utf-8")
+def _meta_value(value: object) -> dict:
+    """A YAML value as pandoc JSON metadata (strings, numbers and mappings of them)."""
+    if isinstance(value, dict):
+        return {"t": "MetaMap", "c": {str(k): _meta_value(v) for k, v in value.items()}}
+    return {"t": "MetaString", "c": str(value)}
+
+
+def _includes(project: Project, fmt: str) -> list[str]:
+    """Quarto's include options as pandoc arguments, paths from the project folder."""
+    args = []
+    for key in ("include-in-header", "include-before-body", "include-after-body"):
+        for path in project.option_files(fmt, key):
+            if not path.exists():
+                raise BuildError(f"_quarto.yml: format {fmt}: {key} {path.name} not found")
+            args.append(f"--{key}={path}")
+    return args
+
+
+def write_html(ast: dict, out: Path, staging: Path, project: Project) -> None:
+    css = [TEMPLATES / "manuscript.css", *project.option_files("html", "css")]
     run_pandoc(
         ["-f", "json", "-t", "html5", "--standalone", "--embed-resources",
-         f"--css={TEMPLATES / 'manuscript.css'}", f"--resource-path={staging}:{root}",
-         f"--include-in-header={staging / '.head.html'}",
-         f"--include-before-body={staging / '.before.html'}",
-         f"--include-after-body={staging / '.after.html'}", "-o", str(out)],
+         *[f"--css={c}" for c in css], f"--resource-path={staging}:{project.root}",
+         *_includes(project, "html"), "-o", str(out)],
         json.dumps(_html_titles(ast)), cwd=staging,
     )
 
 
-def write_docx(ast: dict, out: Path, staging: Path, root: Path, reference: Path) -> None:
+def write_docx(ast: dict, out: Path, staging: Path, project: Project) -> None:
+    reference = [f"--reference-doc={p}" for p in project.option_files("docx", "reference-doc")]
     run_pandoc(
-        ["-f", "json", "-t", "docx", f"--reference-doc={reference}",
-         f"--resource-path={staging}:{root}", "-o", str(out)],
+        ["-f", "json", "-t", "docx", *reference, f"--resource-path={staging}:{project.root}",
+         "-o", str(out)],
         json.dumps(ast), cwd=staging,
     )
 
 
-def write_pdf(ast: dict, out: Path, staging: Path, root: Path) -> None:
+def write_pdf(ast: dict, out: Path, staging: Path, project: Project) -> None:
+    options = project.options.get("typst", {})
+    ast = json.loads(json.dumps(ast))
+    for key in ("papersize", "margin"):  # Quarto's typst options, as template metadata
+        if key in options:
+            ast["meta"][key] = _meta_value(options[key])
     source = run_pandoc(
-        ["-f", "json", "-t", "typst-citations", "--standalone", f"--template={TEMPLATES / 'manuscript.typ'}"],
-        json.dumps(_typst_images(ast, staging, root)), cwd=staging,
+        ["-f", "json", "-t", "typst-citations", "--standalone", f"--template={TEMPLATES / 'manuscript.typ'}",
+         *_includes(project, "typst")],
+        json.dumps(_typst_images(ast, staging, project.root)), cwd=staging,
     )
     typ = staging / f".{out.stem}.typ"
     typ.write_text(source, encoding="utf-8")
     import typst
 
     try:
-        typst.compile(str(typ), output=str(out), root=str(root))
+        typst.compile(str(typ), output=str(out), root=str(project.root))
     except typst.TypstError as exc:
         raise BuildError(f"typst could not compile {typ.name}: {exc}", exit_code=1) from None
+
+
+WRITERS = {"html": write_html, "docx": write_docx, "typst": write_pdf}
+
+
+def write(fmt: str, ast: dict, out: Path, staging: Path, project: Project) -> None:
+    """Write one format of the document from the shared AST."""
+    WRITERS[fmt](ast, out, staging, project)

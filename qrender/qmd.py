@@ -24,7 +24,8 @@ EXECUTABLE = re.compile(r"^\{(?P<engine>[\w-]+)(?P<rest>[^}]*)\}$")
 INLINE_CODE = re.compile(r"`\{(?P<engine>[\w-]+)\}\s+(?P<expr>[^`]+)`")
 DIV_OPEN = re.compile(r"^:{3,}\s*(?P<attrs>\S.*)?$")
 SUPPORTED_DIVS = {"{#refs}"}
-SHORTCODE = re.compile(r"\{\{<.*?>\}\}")
+SHORTCODE = re.compile(r"\{\{<\s*(?P<name>\S+).*?>\}\}")
+SUPPORTED_SHORTCODES = {"var"}
 
 
 @dataclass
@@ -82,9 +83,9 @@ def _chunk_options(lines: list[str], path: str, line: int) -> tuple[dict, list[s
 
 
 def _check_prose(line_text: str, path: str, line: int, open_divs: list[str]) -> None:
-    shortcode = SHORTCODE.search(line_text)
-    if shortcode:
-        raise BuildError(located(path, line, f"shortcode {shortcode.group(0)} is not supported"))
+    for shortcode in SHORTCODE.finditer(line_text):
+        if shortcode.group("name") not in SUPPORTED_SHORTCODES:
+            raise BuildError(located(path, line, f"shortcode {shortcode.group(0)} is not supported"))
     for match in INLINE_CODE.finditer(line_text):
         if match.group("engine") != "python":
             raise BuildError(
