@@ -8,21 +8,28 @@ VENV := .venv
 PY := $(VENV)/bin/python
 LOCK_SHA := $(shell sha256sum requirements.lock | cut -c1-16)
 VENV_STAMP := $(VENV)/.lock-$(LOCK_SHA)
-# QUARTO=auto uses `quarto render` when quarto is on PATH; QUARTO=1 forces it, QUARTO=0 forces qrender.
-QUARTO ?= auto
+# Quarto's launcher: $(QUARTO) from the environment (as .ci/run sets it), else `quarto` on PATH.
+# `make manuscript` renders with it when there is one, else with qrender; RENDERER=qrender or
+# RENDERER=quarto chooses. The Quarto tests run when it is found and are skipped, saying so, if not.
+QUARTO ?= $(shell command -v quarto 2>/dev/null)
+RENDERER ?= $(if $(QUARTO),quarto,qrender)
 
 .PHONY: manuscript test venv r-deps lint lock bench submission clean
 
 manuscript: $(VENV_STAMP)
-	@if [ "$(QUARTO)" = 1 ] || { [ "$(QUARTO)" = auto ] && command -v quarto >/dev/null 2>&1; }; then \
-		echo "Rendering with Quarto"; QUARTO_PYTHON="$(abspath $(PY))" quarto render; \
-	else \
-		$(PY) -m qrender; \
-	fi
+ifeq ($(RENDERER),quarto)
+	@test -n "$(QUARTO)" || { echo "RENDERER=quarto, but no Quarto: set QUARTO or put quarto on PATH" >&2; exit 2; }
+	@echo "Rendering with Quarto ($(QUARTO))"
+	QUARTO_PYTHON="$(abspath $(PY))" "$(QUARTO)" render
+else
+	$(PY) -m qrender
+endif
 
 test: $(VENV_STAMP) r-deps
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q
+	@if [ -n "$(QUARTO)" ]; then echo "Quarto tests run with $(QUARTO)"; \
+	else echo "Quarto not found (set QUARTO or put quarto on PATH): the Quarto tests are skipped"; fi
+	QUARTO="$(QUARTO)" $(PY) -m pytest -q
 
 venv: $(VENV_STAMP)
 
@@ -56,11 +63,11 @@ submission: manuscript
 	@test -n "$(TAG)" || { echo "usage: make submission TAG=v1" >&2; exit 2; }
 	@test ! -e submissions/$(TAG) || { echo "submissions/$(TAG) exists; choose a new TAG" >&2; exit 2; }
 	mkdir -p submissions/$(TAG)
-	cp _manuscript/manuscript.pdf _manuscript/manuscript.docx _manuscript/manuscript.html \
+	cp _manuscript/manuscript.pdf _manuscript/manuscript.docx _manuscript/index.html \
 	   _manuscript/numbers.json _manuscript/analysis-data.csv submissions/$(TAG)/
 	sha256sum data/cohort.csv > submissions/$(TAG)/data.sha256
 	git describe --always --dirty > submissions/$(TAG)/code-version 2>/dev/null || echo unversioned > submissions/$(TAG)/code-version
 	@echo "archived submissions/$(TAG)/"
 
 clean:
-	rm -rf _manuscript .build
+	rm -rf _manuscript .cache _variables.yml _freeze .quarto

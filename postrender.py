@@ -1,0 +1,32 @@
+"""The project's post-render step (`project: post-render:` in _quarto.yml), run by Quarto and qrender
+after every format was written.
+
+Writes the ledger (`numbers.json`, with the manuscript's word counts) and the per-patient analysis
+table (`analysis-data.csv`) beside the article, from the same cached analysis the article printed,
+and finishes the outputs as qrender.prepare.finish does (the stamp in the Word file's properties).
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import yaml
+
+from analysis.cache import cached_run
+from qrender.prepare import finish
+
+ROOT = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
+    out = Path(os.environ.get("QUARTO_PROJECT_OUTPUT_DIR", ROOT / config["project"]["output-dir"]))
+    article = config.get("manuscript", {}).get("article", "index.qmd")
+    results = cached_run(config["qrender"]["data"], manuscript=ROOT / article)
+    results.write(out)
+    finish(ROOT, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
