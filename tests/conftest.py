@@ -33,7 +33,10 @@ def raw_rows() -> pd.DataFrame:
     return pd.read_csv(COHORT, dtype=str, keep_default_na=False).head(12)
 
 
-PROJECT_FILES = ["manuscript.qmd", "_quarto.yml", "references.bib", "data", "supplement"]
+PROJECT_FILES = [
+    "manuscript.qmd", "_quarto.yml", "references.bib", "prerender.py", "postrender.py", "requirements.lock",
+    "data", "supplement", "analysis", "qrender",
+]
 PUBLISHED = ROOT.parent / "shared" / "seed" / "published.yaml"
 
 
@@ -42,7 +45,7 @@ def copy_project(target: Path, synthetic: bool = True) -> Path:
     for name in PROJECT_FILES:
         source = ROOT / name
         if source.is_dir():
-            shutil.copytree(source, target / name)
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(source, target / name)
     if not synthetic:

@@ -19,9 +19,10 @@ def texts(built) -> dict[str, str]:
     pdf = " ".join(page.extract_text() for page in PdfReader(built / "manuscript.pdf").pages)
     doc = Document(str(built / "manuscript.docx"))
     docx = " ".join(
-        [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells]
+        [p.text for p in doc.sections[0].header.paragraphs]
+        + [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells]
     )
-    html = BeautifulSoup((built / "manuscript.html").read_text(encoding="utf-8"), "lxml").get_text(" ")
+    html = BeautifulSoup((built / "index.html").read_text(encoding="utf-8"), "lxml").get_text(" ")
     return {
         k: re.sub(r"\s+([).,;:])", r"\1", " ".join(v.split()))
         for k, v in {"pdf": pdf, "docx": docx, "html": html}.items()
@@ -29,7 +30,7 @@ def texts(built) -> dict[str, str]:
 
 
 def test_outputs_and_ledger_written(built):
-    for name in ("manuscript.pdf", "manuscript.docx", "manuscript.html", "numbers.json", "analysis-data.csv"):
+    for name in ("manuscript.pdf", "manuscript.docx", "index.html", "numbers.json", "analysis-data.csv"):
         assert (built / name).exists(), name
     assert json.loads((built / "numbers.json").read_text())["schema"] == "haic-ledger/1"
 
@@ -75,7 +76,7 @@ def test_numbered_captions_and_resolved_references(texts, fmt):
 
 
 def test_abstract_at_most_350_words_in_the_built_html(built):
-    soup = BeautifulSoup((built / "manuscript.html").read_text(encoding="utf-8"), "lxml")
+    soup = BeautifulSoup((built / "index.html").read_text(encoding="utf-8"), "lxml")
     heading = soup.find(lambda tag: tag.name in ("h1", "h2") and tag.get_text(strip=True) == "Abstract")
     words = []
     for sibling in heading.find_next_siblings():
@@ -86,7 +87,7 @@ def test_abstract_at_most_350_words_in_the_built_html(built):
 
 
 def test_every_inline_number_in_html_carries_its_provenance(built):
-    soup = BeautifulSoup((built / "manuscript.html").read_text(encoding="utf-8"), "lxml")
+    soup = BeautifulSoup((built / "index.html").read_text(encoding="utf-8"), "lxml")
     spans = soup.find_all("span", class_="num")
     assert len(spans) > 80
     for span in spans:
@@ -107,7 +108,7 @@ def test_synthetic_notice_shown(texts):
 def test_real_data_make_the_notice_disappear(tmp_path):
     built = build(copy_project(tmp_path / "project", synthetic=False))
     html = " ".join(
-        BeautifulSoup((built / "manuscript.html").read_text(encoding="utf-8"), "lxml").get_text(" ").split()
+        BeautifulSoup((built / "index.html").read_text(encoding="utf-8"), "lxml").get_text(" ").split()
     )
     assert "SYNTHETIC DATA" not in html and "synthetic cohort" not in html and "are synthetic" not in html
     assert "not publicly available because of patient privacy" in html

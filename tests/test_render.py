@@ -15,6 +15,7 @@ from docx import Document
 from pypdf import PdfReader
 
 FIXTURE = Path(__file__).parent / "render" / "fixture"
+QRENDER = Path(__file__).parents[1] / "qrender"
 
 
 def render(project: Path, *args: str) -> subprocess.CompletedProcess:
@@ -28,7 +29,9 @@ def render(project: Path, *args: str) -> subprocess.CompletedProcess:
 
 def copy_fixture(tmp: Path) -> Path:
     target = tmp / "project"
-    shutil.copytree(FIXTURE, target, ignore=shutil.ignore_patterns("_manuscript", ".build", "bars.png"))
+    ignore = shutil.ignore_patterns("_manuscript", ".cache", "_variables.yml", "bars.png", "__pycache__")
+    shutil.copytree(FIXTURE, target, ignore=ignore)
+    shutil.copytree(QRENDER, target / "qrender", ignore=ignore)  # the pre-render step imports it
     return target
 
 
@@ -52,16 +55,18 @@ def docx(built):
 
 @pytest.fixture(scope="module")
 def html(built) -> BeautifulSoup:
-    return BeautifulSoup((built / "article.html").read_text(encoding="utf-8"), "lxml")
+    return BeautifulSoup((built / "index.html").read_text(encoding="utf-8"), "lxml")
 
 
 def docx_text(doc) -> str:
+    """Body, tables and the page header (where the synthetic-data notice stands)."""
     cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
-    return "\n".join([p.text for p in doc.paragraphs] + cells)
+    header = [p.text for p in doc.sections[0].header.paragraphs]
+    return "\n".join(header + [p.text for p in doc.paragraphs] + cells)
 
 
 def test_three_formats_written(built):
-    assert {p.name for p in built.iterdir()} >= {"article.pdf", "article.docx", "article.html"}
+    assert {p.name for p in built.iterdir()} >= {"article.pdf", "article.docx", "index.html"}
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "docx", "html"])
@@ -155,6 +160,7 @@ def _line_of(project: Path, needle: str) -> int:
         ("\n::: {.callout-note}\nNote\n:::\n", "callout", "div '::: {.callout-note}' is not supported"),
         ("\n```{r}\n1 + 1\n```\n", "{r}", "```{r} chunks are not supported"),
         ("\n```{python}\n#| cache: true\n1\n```\n", "cache", "chunk option 'cache' is not supported"),
+        ("\nSee {{< var nope.key >}}.\n", "nope.key", "unknown var nope.key"),
     ],
 )
 def test_unsupported_or_unknown_stops_with_file_and_line(tmp_path, addition, needle, message):
@@ -180,3 +186,50 @@ def test_chunk_error_names_chunk_and_line_and_keeps_previous_outputs(tmp_path):
     assert "Traceback" not in result.stderr
     assert pdf.read_bytes() == before
     assert not list(project.glob("._manuscript-*")), "staging folder must be cleaned up"
+
+
+def test_front_matter_code_runs_before_any_chunk(tmp_path):
+    """Quarto's meaning: the front matter is evaluated first, so it cannot use a chunk's names."""
+    project = copy_fixture(tmp_path)
+    qmd = project / "article.qmd"
+    qmd.write_text(qmd.read_text().replace("{{< var trial.median >}}", "`{python} n_patients`", 1))
+    result = render(project)
+    assert result.returncode == 1
+    assert "inline expression `n_patients` failed: NameError" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_variables_from_the_pre_render_step(built, pdf_text):
+    """The abstract's median comes from _variables.yml, written by the fixture's pre-render step."""
+    assert "the median was 8.0 months" in " ".join(pdf_text.split())
+
+
+def test_failed_pre_render_keeps_previous_outputs(tmp_path):
+    project = copy_fixture(tmp_path)
+    assert render(project).returncode == 0
+    pdf = project / "_manuscript" / "article.pdf"
+    before = pdf.read_bytes()
+    (project / "prerender.py").write_text("import sys\nsys.exit('pre-render: the data are broken')\n")
+    result = render(project)
+    assert result.returncode == 1
+    assert "pre-render: the data are broken" in result.stderr
+    assert "pre-render script 'prerender.py' failed" in result.stderr
+    assert pdf.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("  docx:\n", "  docx:\n    toc: true\n", "format docx: option(s) ['toc'] are not supported"),
+        ("    citeproc: true\n", "", "format typst needs 'citeproc: true'"),
+        ("  render: [article.qmd]", "  render: [other.qmd]", "does not list the article article.qmd"),
+    ],
+)
+def test_project_options_outside_the_subset_stop_the_build(tmp_path, old, new, message):
+    project = copy_fixture(tmp_path)
+    config = project / "_quarto.yml"
+    assert old in config.read_text()
+    config.write_text(config.read_text().replace(old, new, 1))
+    result = render(project)
+    assert result.returncode == 2 and message in result.stderr
+    assert "Traceback" not in result.stderr

@@ -24,7 +24,8 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("fmt", ["docx", "pdf", "html"])
 def test_verify_passes_on_the_fresh_article(built, fmt):
-    result = cli("verify", str(built / f"manuscript.{fmt}"))
+    name = "index.html" if fmt == "html" else f"manuscript.{fmt}"
+    result = cli("verify", str(built / name))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "every number matches" in result.stdout
 
@@ -47,7 +48,7 @@ def test_verify_catches_one_edited_number_in_docx(built, tmp_path):
 
 
 def test_verify_catches_an_edited_number_in_the_numbers_table(built, tmp_path):
-    html = (built / "manuscript.html").read_text(encoding="utf-8")
+    html = (built / "index.html").read_text(encoding="utf-8")
     edited = re.sub(r"(<td[^>]*>os\.logrank\.p</td>\s*<td[^>]*>)0\.073", r"\g<1>0.037", html, count=1)
     assert edited != html
     tampered = tmp_path / "tampered.html"

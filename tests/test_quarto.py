@@ -1,0 +1,136 @@
+"""Real Quarto builds the same article as qrender: run whenever a Quarto is found.
+
+Quarto is found as `$QUARTO` or `quarto` on PATH (`.ci/run` installs the kit from ../shared/quarto
+first). Without one these tests are skipped, and the skip says why.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from pypdf import PdfReader
+
+from tests.conftest import copy_project
+from tests.readback import content
+
+QUARTO = os.environ.get("QUARTO") or shutil.which("quarto")
+pytestmark = pytest.mark.skipif(
+    not QUARTO, reason="Quarto not found: set QUARTO=<launcher> or put quarto on PATH (../shared/quarto)"
+)
+OUTPUTS = {"pdf": "manuscript.pdf", "docx": "manuscript.docx", "html": "index.html"}
+
+
+def quarto(project: Path, *args: str, python: str | None = sys.executable) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "QUARTO_PYTHON"}
+    if python:
+        env["QUARTO_PYTHON"] = python
+    return subprocess.run(
+        [QUARTO, "render", *args], cwd=project, env=env, capture_output=True, text=True, timeout=900
+    )
+
+
+@pytest.fixture(scope="session")
+def quarto_render(tmp_path_factory) -> subprocess.CompletedProcess:
+    project = copy_project(tmp_path_factory.mktemp("quarto") / "project")
+    result = quarto(project)
+    result.project = project  # type: ignore[attr-defined]
+    return result
+
+
+@pytest.fixture(scope="session")
+def quarto_built(quarto_render) -> Path:
+    assert quarto_render.returncode == 0, quarto_render.stdout + quarto_render.stderr
+    return quarto_render.project / "_manuscript"
+
+
+def test_quarto_writes_every_format_without_error(quarto_built, quarto_render):
+    for name in [*OUTPUTS.values(), "numbers.json", "analysis-data.csv"]:
+        assert (quarto_built / name).exists(), name
+    log = quarto_render.stdout + quarto_render.stderr
+    errors = [line for line in log.splitlines() if "ERROR" in line or "(E)" in line or "Traceback" in line]
+    assert not errors, errors
+    assert "fixture" not in log, "test fixtures must not be rendered as notebooks of the article"
+
+
+@pytest.mark.parametrize("fmt", list(OUTPUTS))
+def test_same_article_from_quarto_and_qrender(quarto_built, built, fmt):
+    ours, theirs = content(built / OUTPUTS[fmt]), content(quarto_built / OUTPUTS[fmt])
+    if fmt == "pdf":  # page breaks repeat table headers in different places
+        assert set(ours.numbers) == set(theirs.numbers)
+    else:
+        assert ours.numbers == theirs.numbers, (ours.numbers - theirs.numbers, theirs.numbers - ours.numbers)
+    assert ours.phrases == theirs.phrases
+    assert ours.captions == theirs.captions and len(ours.captions) == 13
+    assert ours.crossrefs == theirs.crossrefs
+    assert ours.references == theirs.references and len(ours.references) == 27
+    assert ours.order == theirs.order and ours.order[-2:] == ["References", "Supplementary material"]
+    assert ours.spans == theirs.spans
+
+
+def test_quarto_html_numbers_carry_their_provenance(quarto_built):
+    soup = BeautifulSoup((quarto_built / "index.html").read_text(encoding="utf-8"), "lxml")
+    spans = soup.find_all("span", class_="num")
+    abstract = soup.find(class_="abstract") or soup.find(id="abstract")
+    assert abstract is not None and abstract.find("span", class_="num") is not None
+    assert len(spans) > 100
+    assert all(s.get("data-key") and s.get("data-source", "").startswith("analysis.") for s in spans)
+
+
+def _runs(page) -> list[tuple[float, str]]:
+    runs: list[tuple[float, str]] = []
+
+    def visit(text, cm, tm, font, size) -> None:
+        if text.strip():
+            runs.append((cm[5] + tm[5] * cm[3], text.strip()))
+
+    page.extract_text(visitor_text=visit)
+    return runs
+
+
+@pytest.mark.parametrize("which", ["qrender", "quarto"])
+def test_typst_tables_break_within_the_page_body(which, built, quarto_built):
+    """Tables break across pages: no text below the bottom margin but the footer's stamp and page
+    number (an unbreakable table runs over the page foot, onto its own notes and the footer)."""
+    bottom = 2.5 / 2.54 * 72  # margin y: 2.5cm in _quarto.yml, in points
+    folder = {"qrender": built, "quarto": quarto_built}[which]
+    for number, page in enumerate(PdfReader(folder / OUTPUTS["pdf"]).pages, 1):
+        runs = _runs(page)
+        assert any("data sha256" in text for _, text in runs), f"page {number}: no stamp in the footer"
+        body = [(y, text) for y, text in runs if "data sha256" not in text and not text.isdigit()]
+        lowest = min(body, default=(1e9, ""))
+        assert lowest[0] >= bottom - 1, f"page {number}: {lowest[1]!r} at y={lowest[0]:.0f} is in the margin"
+
+
+def test_quarto_without_the_project_python_names_the_one_to_use(tmp_path):
+    project = copy_project(tmp_path / "project")
+    result = quarto(project, python=None)  # the kit's own Python: Jupyter only, no pandas
+    assert result.returncode != 0
+    assert "QUARTO_PYTHON=" in result.stdout + result.stderr
+
+
+def test_freeze_never_serves_numbers_from_other_data(tmp_path):
+    """With `freeze: auto`, a data change must reach the body's numbers (quarto-cli #6793)."""
+    project = copy_project(tmp_path / "project")
+    config = project / "_quarto.yml"
+    config.write_text(config.read_text().replace("execute:\n", "execute:\n  freeze: auto\n", 1))
+
+    def totals() -> set[str]:
+        soup = BeautifulSoup((project / "_manuscript" / "index.html").read_text(encoding="utf-8"), "lxml")
+        return {s.get_text() for s in soup.find_all("span", attrs={"data-key": "n.total"})}
+
+    first = quarto(project, "--to", "html")
+    assert first.returncode == 0, first.stderr
+    assert totals() == {"100"} and (project / "_freeze").exists()
+    data = project / "data" / "cohort.csv"
+    lines = data.read_text(encoding="utf-8").splitlines(keepends=True)
+    data.write_text("".join(lines[:-1]), encoding="utf-8")
+    second = quarto(project, "--to", "html")
+    assert second.returncode == 0, second.stderr
+    assert "removed frozen results" in second.stdout + second.stderr
+    assert totals() == {"99"}
