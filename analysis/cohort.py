@@ -1,7 +1,9 @@
-"""Load a cohort export (.csv or .xlsx), validate it against the codebook, derive the endpoints.
+"""Load a cohort export (.csv or .xlsx), recode it as the codebook declares, validate it, derive the
+endpoints.
 
 Problems are collected, not raised one at a time: the user gets one report naming every file, row,
-column, value and rule broken. Row numbers are those a spreadsheet shows (the header is row 1).
+column, value and rule broken, the codebook's and the metadata's included. Row numbers are those a
+spreadsheet shows (the header is row 1), empty rows included.
 """
 
 from __future__ import annotations
