@@ -95,30 +95,32 @@ RECODE_WORDS = {
 def recoding(cells: int, cells_text: str, rules: list[str]) -> str:
     """The Methods sentence on how the export was brought to the codebook's terms."""
     if not cells:
-        return "Every value of the export was written in the codebook's terms, so none was recoded."
+        return "Every value of the export was written in the terms of the codebook, so none was recoded."
     kinds = list(dict.fromkeys(words for rule, words in RECODE_WORDS.items() if rule in rules))
     kinds += [rule for rule in rules if rule not in RECODE_WORDS]
     cells_were = "cell of the export was" if cells == 1 else "cells of the export were"
     return (
-        f"Before analysis, {cells_text} {cells_were} recoded to the codebook's terms as the codebook "
-        f"declares ({series(kinds)}); the recode log distributed with the analysis outputs lists each recode."
+        f"Before analysis, {cells_text} {cells_were} recoded to the terms of the codebook, as the "
+        f"codebook declares ({series(kinds)}); the recode log distributed with the analysis outputs "
+        "lists each recode."
     )
 
 
 def assay_limits(beyond: list[tuple[str, int, str]]) -> str:
-    """The Methods sentence on laboratory values written beyond an assay's measuring range.
+    """The Methods sentences on laboratory values written beyond an assay's measuring range (no
+    apostrophe in the words: pandoc would print it curly, and verify compares text).
 
     `beyond` holds (what, patients, patients as printed), e.g. ("serum alpha-fetoprotein above
     60,500 ng/mL", 2, "2"), for every limit met in the data.
     """
     met = [(what, n, text) for what, n, text in beyond if n]
     if not met:
-        return "No laboratory value was written beyond an assay's measuring range."
+        return "No laboratory value was written beyond the measuring range of its assay."
     parts = [f"{what} in {text} patient{'s' if n != 1 else ''}" for what, n, text in met]
     return (
-        "Laboratory values written beyond an assay's measuring range were analysed at the limit and "
-        f"flagged: {series(parts)}. Where the limit left open whether a value reached a covariate's "
-        "cut-off, that covariate was treated as missing for the patient."
+        "Laboratory values written beyond the measuring range of their assay were analysed at the limit "
+        f"and flagged: {series(parts)}. Where the limit left open whether a value reached the cut-off of "
+        "a covariate, that covariate was treated as missing for the patient."
     )
 
 
