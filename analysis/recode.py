@@ -100,6 +100,34 @@ def _strptime_format(declared: str) -> str | None:
     return "".join(DATE_TOKENS.get(part, part) for part in parts)
 
 
+def _spellings(
+    levels: tuple[str, ...], own: dict, fold, refuse
+) -> tuple[dict[str, str], frozenset[str]]:
+    """Folded spelling -> level, and the folded missing words, for one column; a spelling claimed by
+    two levels, or by a level and the missing words, is refused and left out."""
+    owners: dict[str, set[str]] = {}
+    for level in levels:
+        owners.setdefault(fold(level), set()).add(level)
+    for level, spellings in (own.get("synonyms") or {}).items():
+        if str(level) not in levels:
+            refuse(str(level), f"synonyms declared for a level not in {', '.join(levels)}")
+            continue
+        for spelling in spellings or []:
+            owners.setdefault(fold(str(spelling).strip()), set()).add(str(level))
+    missing = {fold(str(word).strip()) for word in own.get("missing") or []}
+    spellings = {}
+    for spelling, claimed in owners.items():
+        if len(claimed) > 1:
+            names = " and ".join(f"'{c}'" for c in sorted(claimed))
+            refuse(spelling, f"declared as a spelling of both {names}; it is not recoded")
+        elif spelling in missing:
+            refuse(spelling, f"declared both as a missing word and as '{next(iter(claimed))}'")
+            missing.discard(spelling)
+        else:
+            spellings[spelling] = next(iter(claimed))
+    return spellings, frozenset(missing)
+
+
 def declarations(
     codebook: Codebook, excel_file: bool = False, decimal_comma: bool = False
 ) -> tuple[dict[str, Declared], list[Problem]]:
@@ -109,67 +137,41 @@ def declarations(
     missing word that is also a level) is refused, and that spelling is not recoded at all.
     """
     problems: list[Problem] = []
-
-    def refuse(column: str, value: object, rule: str) -> None:
-        problems.append(Problem(codebook.name, None, column, value, rule))
-
     for column in codebook.recodes.get("columns") or {}:
         if column not in codebook.columns:
-            refuse(column, None, "recodes declared for a column that is not in the codebook")
+            rule = "recodes declared for a column that is not in the codebook"
+            problems.append(Problem(codebook.name, None, column, None, rule))
     result = {}
     for column, spec in codebook.columns.items():
-        kind = spec["type"]
-        own = codebook.recodes_for(column)
+
+        def refuse(value: object, rule: str, column: str = column) -> None:
+            problems.append(Problem(codebook.name, None, column, value, rule))
+
+        kind, own = spec["type"], codebook.recodes_for(column)
+        if own.get("synonyms") and kind != "category":
+            refuse(None, "synonyms are declared for categories only")
+            own = {**own, "synonyms": {}}
         ignore_case = bool(own.get("ignore_case", False))
-        fold = str.casefold if ignore_case else str
         levels = tuple(str(v) for v in spec.get("values", ()))
-        owners: dict[str, set[str]] = {}
-        for level in levels:
-            owners.setdefault(fold(level), set()).add(level)
-        synonyms = own.get("synonyms") or {}
-        if synonyms and kind != "category":
-            refuse(column, None, "synonyms are declared for categories only")
-            synonyms = {}
-        for level, spellings in synonyms.items():
-            if str(level) not in levels:
-                refuse(column, str(level), f"synonyms declared for a level not in {', '.join(levels)}")
-                continue
-            for spelling in spellings or []:
-                owners.setdefault(fold(str(spelling).strip()), set()).add(str(level))
-        missing = {fold(str(w).strip()) for w in own.get("missing") or []}
-        spellings_map = {}
-        for spelling, claimed in owners.items():
-            if len(claimed) > 1:
-                names = " and ".join(f"'{c}'" for c in sorted(claimed))
-                refuse(column, spelling, f"declared as a spelling of both {names}; it is not recoded")
-            elif spelling in missing:
-                refuse(column, spelling, f"declared both as a missing word and as '{next(iter(claimed))}'")
-                missing.discard(spelling)
-            else:
-                spellings_map[spelling] = next(iter(claimed))
-        formats = []
-        for declared in own.get("date_formats") or [] if kind == "date" else []:
-            if declared == EXCEL:
-                continue
-            if _strptime_format(str(declared)) is None:
-                refuse(column, declared, "unknown date format; build it from YYYY, MM and DD")
-            else:
-                formats.append(str(declared))
+        spellings, missing = _spellings(levels, own, str.casefold if ignore_case else str, refuse)
+        declared_formats = [str(f) for f in own.get("date_formats") or []] if kind == "date" else []
+        formats = [f for f in declared_formats if f != EXCEL and _strptime_format(f)]
+        for wrong in [f for f in declared_formats if f != EXCEL and f not in formats]:
+            refuse(wrong, "unknown date format; build it from YYYY, MM and DD")
         limits = bool(own.get("limits"))
         if limits and kind not in ("number", "integer"):
-            refuse(column, None, "assay limits are declared for numbers only")
+            refuse(None, "assay limits are declared for numbers only")
             limits = False
-        serials = kind == "date" and (excel_file or EXCEL in (own.get("date_formats") or []))
         result[column] = Declared(
             kind,
             levels,
-            frozenset(missing),
+            missing,
             ignore_case,
-            spellings_map,
+            spellings,
             tuple(formats),
-            serials,
-            limits,
-            decimal_comma and kind == "number",
+            excel_serials=kind == "date" and (excel_file or EXCEL in declared_formats),
+            limits=limits,
+            decimal_comma=decimal_comma and kind == "number",
         )
     return result, problems
 

@@ -285,3 +285,21 @@ def test_excel_rows_that_exist_but_are_empty_are_ignored_and_counted(tmp_path, r
     cohort = load_cohort(path)
     assert len(cohort.data) == len(raw_rows)
     assert cohort.empty_rows == [len(raw_rows) + 2, len(raw_rows) + 3, len(raw_rows) + 4]
+
+
+def test_wrong_declarations_are_named_in_the_report(tmp_path, raw_rows):
+    def wrong(content):
+        columns = content["recodes"]["columns"]
+        columns["haic_start_date"] = {"date_formats": ["YYYY/MM"]}
+        columns["age"] = {"synonyms": {"65": ["sixty-five"]}}
+        columns["sex"] = {"limits": True, "synonyms": {"X": ["other"]}}
+        columns["weight"] = {"limits": True}
+
+    problems = problems_of(write_export(raw_rows, tmp_path), load_codebook(codebook_with(tmp_path, wrong)))
+    assert {(p.file, p.column, p.value, p.rule) for p in problems} == {
+        ("other.yaml", "weight", None, "recodes declared for a column that is not in the codebook"),
+        ("other.yaml", "haic_start_date", "YYYY/MM", "unknown date format; build it from YYYY, MM and DD"),
+        ("other.yaml", "age", None, "synonyms are declared for categories only"),
+        ("other.yaml", "sex", "X", "synonyms declared for a level not in M, F"),
+        ("other.yaml", "sex", None, "assay limits are declared for numbers only"),
+    }
