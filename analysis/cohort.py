@@ -263,7 +263,7 @@ def text_problems(text: pd.DataFrame, codebook: Codebook, present: list[str], fi
     schema = text_schema(codebook, present)
     for column in present:
         values = text[column]
-        distinct = pd.DataFrame({column: values.dropna().unique()})
+        distinct = pd.DataFrame({column: pd.Series(values.unique()).dropna().reset_index(drop=True)})
         try:
             schema.select_columns([column]).validate(distinct, lazy=True)
         except pa.errors.SchemaErrors as errors:

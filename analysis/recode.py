@@ -248,7 +248,7 @@ def recode_value(raw: str, rules: Declared) -> Outcome:
 def candidates(values: pd.Series, rules: Declared) -> list[str]:
     """The distinct written values a declaration might change (vectorised: a million distinct study
     numbers are checked at C speed, and only the few with spaces or missing words are looked at)."""
-    distinct = pd.Series(values.dropna().unique(), dtype=object)
+    distinct = pd.Series(values.unique(), dtype=object).dropna().reset_index(drop=True)
     if distinct.empty:
         return []
     maybe = (distinct.str.strip() != distinct).to_numpy(dtype=bool)
