@@ -8,12 +8,14 @@ columns together (dates in clinical order, nothing after the cut-off).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 import yaml
+
+from analysis.errors import CohortError, Problem
 
 DEFAULT_CODEBOOK = Path(__file__).resolve().parents[1] / "data" / "codebook.yaml"
 DTYPES = {"string": str, "category": str, "integer": "Int64", "number": float, "date": "datetime64[ns]"}
@@ -25,9 +27,17 @@ INTEGER = r"^[+-]?\d+(\.0*)?$"
 @dataclass(frozen=True)
 class Codebook:
     columns: dict[str, dict]
+    recodes: dict = field(default_factory=dict)
+    name: str = DEFAULT_CODEBOOK.name
 
     def of_type(self, kind: str) -> list[str]:
         return [name for name, spec in self.columns.items() if spec["type"] == kind]
+
+    def recodes_for(self, column: str) -> dict:
+        """The `recodes` declarations that apply to one column: the defaults, then its own."""
+        declared = {key: value for key, value in self.recodes.items() if key != "columns"}
+        declared.update((self.recodes.get("columns") or {}).get(column) or {})
+        return declared
 
     def table(self) -> pd.DataFrame:
         """The codebook as a table for the supplement: column, type, unit, allowed values, description."""
@@ -53,8 +63,30 @@ class Codebook:
         return pd.DataFrame(rows)
 
 
-def load_codebook(path: Path = DEFAULT_CODEBOOK) -> Codebook:
-    return Codebook(yaml.safe_load(path.read_text(encoding="utf-8"))["columns"])
+def load_codebook(path: Path | str = DEFAULT_CODEBOOK) -> Codebook:
+    """The codebook at `path`; a missing, unreadable or malformed file is a clean CohortError."""
+    path = Path(path)
+
+    def refuse(rule: str) -> CohortError:
+        return CohortError([Problem(path.name, None, None, None, rule)], path.name)
+
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise refuse("codebook file not found") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise refuse(f"not a readable YAML codebook ({exc})".replace("\n", " ")) from None
+    if not isinstance(content, dict) or not isinstance(content.get("columns"), dict):
+        raise refuse("a codebook needs a 'columns' mapping")
+    problems = []
+    for name, spec in content["columns"].items():
+        if not isinstance(spec, dict) or spec.get("type") not in DTYPES:
+            problems.append(Problem(path.name, None, name, None, f"type must be one of {', '.join(DTYPES)}"))
+        elif spec["type"] == "category" and not spec.get("values"):
+            problems.append(Problem(path.name, None, name, None, "a category column needs its values"))
+    if problems:
+        raise CohortError(problems, path.name)
+    return Codebook(content["columns"], content.get("recodes") or {}, path.name)
 
 
 def text_schema(codebook: Codebook, present: list[str]) -> pa.DataFrameSchema:
@@ -70,9 +102,21 @@ def text_schema(codebook: Codebook, present: list[str]) -> pa.DataFrameSchema:
         checks = []
         if kind in forms:
             pattern, words = forms[kind]
-            checks.append(pa.Check.str_matches(pattern, error=f"must be {words}"))
+            checks.append(pa.Check.str_matches(pattern, error=f"must be {_accepted(codebook, name, words)}"))
         columns[name] = pa.Column(str, checks=checks, nullable=True)
     return pa.DataFrameSchema(columns)
+
+
+def _accepted(codebook: Codebook, column: str, words: str) -> str:
+    """The form a cell must take, and the alternatives the codebook's `recodes` accept."""
+    declared = codebook.recodes_for(column)
+    formats = declared.get("date_formats") or []
+    if codebook.columns[column]["type"] == "date" and formats:
+        also = [f if f != "excel" else "Excel serial numbers (five digits)" for f in formats]
+        return f"{words} (also accepted: {', '.join(also)})"
+    if declared.get("limits"):
+        return f"{words}, or an assay limit written >N or <N"
+    return words
 
 
 def _value_checks(spec: dict) -> list[pa.Check]:
@@ -115,8 +159,9 @@ def _applies(column: str, group: str, groups: list[str]):
     return check
 
 
-def value_schema(codebook: Codebook, present: list[str], cutoff: pd.Timestamp) -> pa.DataFrameSchema:
-    """Pass 2: typed values against ranges, labels, uniqueness, requiredness and cross-column rules."""
+def value_schema(codebook: Codebook, present: list[str], cutoff: pd.Timestamp | None) -> pa.DataFrameSchema:
+    """Pass 2: typed values against ranges, labels, uniqueness, requiredness and cross-column rules
+    (the cut-off rule only when the metadata give a cut-off)."""
     columns = {}
     for name in present:
         spec = codebook.columns[name]
@@ -146,11 +191,11 @@ def value_schema(codebook: Codebook, present: list[str], cutoff: pd.Timestamp) -
         if all(c in present for c in pair)
     ]
     for date in ("last_followup_date", "progression_date", "death_date", "haic_start_date"):
-        if date in present:
+        if date in present and cutoff is not None:
             checks.append(
                 pa.Check(_not_after(date, cutoff), name=f"{date}|after the data cut-off {cutoff.date()}")
             )
-    groups = list(codebook.columns["group"]["values"])
+    groups = list(codebook.columns.get("group", {}).get("values", []))
     for name, spec in codebook.columns.items():
         if "applies_to" in spec and name in present and "group" in present:
             rule = f"required for {spec['applies_to']} only, empty otherwise"

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.recode import ABOVE, BELOW, LIMIT_SUFFIX
+
 DAYS_PER_MONTH = 30.4375
 ALBI_CUTS = (-2.60, -1.39)
 BILIRUBIN_UMOL_PER_MG_DL = 17.1
@@ -75,9 +77,22 @@ def _flag(condition: pd.Series, known: pd.Series) -> pd.Series:
     return condition.astype("Int64").where(known)
 
 
+def at_least(raw: pd.DataFrame, column: str, threshold: float) -> pd.Series:
+    """1 if the value is >= threshold, 0 if below, missing if unknown.
+
+    A value written beyond an assay's limit (`<column>_limit` is "above" or "below", the value is the
+    limit) is known only on one side of it: ">60500" is >= 400, "<2" is below 400, but ">300" and
+    "<500" leave it open whether the true value reaches 400, so the covariate is missing there.
+    """
+    values, flag = raw[column], column + LIMIT_SUFFIX
+    limit = raw[flag] if flag in raw else pd.Series(pd.NA, index=raw.index, dtype="string")
+    above, below = limit.eq(ABOVE).fillna(False), limit.eq(BELOW).fillna(False)
+    known = values.notna() & ~(above & (values < threshold)) & ~(below & (values > threshold))
+    return _flag((values >= threshold) & ~below, known)
+
+
 def covariates(raw: pd.DataFrame, albi_grade: pd.Series) -> pd.DataFrame:
     """The binary Cox covariates (1 = the named level), missing where the raw value is missing."""
-    afp, pivka = raw["afp_ng_ml"], raw["pivka_ii_mau_ml"]
     flags = {
         "age_ge_65": _flag(raw["age"] >= 65, raw["age"].notna()),
         "male": _flag(raw["sex"] == "M", raw["sex"].notna()),
@@ -90,8 +105,8 @@ def covariates(raw: pd.DataFrame, albi_grade: pd.Series) -> pd.DataFrame:
         "multiple_tumours": _flag(raw["tumour_number"] >= 2, raw["tumour_number"].notna()),
         "vp4": _flag(raw["pvtt"] == "Vp4", raw["pvtt"].notna()),
         "extrahepatic": _flag(raw["extrahepatic_spread"] == "yes", raw["extrahepatic_spread"].notna()),
-        "afp_ge_400": _flag(afp >= 400, afp.notna()),
-        "pivka_ge_400": _flag(pivka >= 400, pivka.notna()),
+        "afp_ge_400": at_least(raw, "afp_ng_ml", 400),
+        "pivka_ge_400": at_least(raw, "pivka_ii_mau_ml", 400),
         GROUP_COVARIATE: _flag(raw["group"] == "post_ate_beva", raw["group"].notna()),
     }
     return pd.DataFrame(flags, index=raw.index)

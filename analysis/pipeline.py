@@ -19,7 +19,8 @@ from analysis.cohort import Cohort, load_cohort
 from analysis.contingency import MIN_EXPECTED
 from analysis.endpoints import COVARIATES, DAYS_PER_MONTH, GROUP_COVARIATE
 from analysis.ledger import Ledger
-from analysis.wording import ALPHA
+from analysis.recode import ABOVE, BELOW, LIMIT_SUFFIX, write_log
+from analysis.wording import ALPHA, in_sentence
 
 GROUPS = ["first_line", "post_ate_beva"]
 ENDPOINTS = {"os": "overall survival", "pfs": "progression-free survival"}
@@ -67,6 +68,7 @@ class Results:
         self.analysis_data.to_csv(
             outdir / "analysis-data.csv", index=False, lineterminator="\n", float_format="%.10g"
         )
+        write_log(self.cohort.recode_log(), outdir / "recodes.csv")
 
 
 def provenance(cohort: Cohort, data_path: Path) -> dict:
@@ -157,6 +159,39 @@ def add_study(ledger: Ledger, cohort: Cohort) -> None:
     for package in PACKAGES:
         v = version(package.replace("_", "-"))
         ledger.add(f"software.{package}", v, None, "running environment", source, text=v)
+
+
+def add_data_handling(ledger: Ledger, cohort: Cohort) -> None:
+    """What the loader did to the export before any analysis: recodes, empty rows, assay limits."""
+    source = "analysis.recode.recode"
+    recodes = cohort.recodes
+    ledger.add(
+        "data.recoded_cells",
+        sum(r.rows for r in recodes),
+        "count",
+        "cells rewritten by the recodes declared in the codebook (each listed in recodes.csv)",
+        source,
+    )
+    rules = sorted({rule for r in recodes for rule in r.rule.split("; ")})
+    ledger.add("data.recode_rules", rules, None, "kinds of recode applied", source, text=", ".join(rules))
+    ledger.add(
+        "data.empty_rows", len(cohort.empty_rows), "count", "empty rows of the export ignored", source
+    )
+    data = cohort.data
+    for flag in [c for c in data.columns if c.endswith(LIMIT_SUFFIX)]:
+        column = flag[: -len(LIMIT_SUFFIX)]
+        spec = cohort.codebook.columns[column] if cohort.codebook else {}
+        what = in_sentence(spec.get("description", column))
+        for direction in (ABOVE, BELOW):
+            beyond = data[flag] == direction
+            key = f"data.beyond_limit.{column}.{direction}"
+            method = f"patients whose {column} was written {direction} an assay's measuring range"
+            ledger.add(key, int(beyond.sum()), "count", method, source)
+            limits = sorted(data.loc[beyond, column].unique().tolist())
+            unit = f" {spec['unit']}" if "unit" in spec else ""
+            written = " or ".join(f"{v:,.0f}{unit}" if v == int(v) else f"{v:,}{unit}" for v in limits)
+            text = f"{what} {direction} {written or 'the measuring range'}"
+            ledger.add(f"{key}.what", limits, None, method + "; the limits written", source, text=text)
 
 
 def add_survival(ledger: Ledger, data: pd.DataFrame, endpoint: str) -> dict[str, survival.KMCurve]:
@@ -408,6 +443,7 @@ def run(data_path: str | Path = "data/cohort.csv", manuscript: str | Path | None
     data = cohort.data
     ledger = Ledger(provenance(cohort, data_path))
     add_study(ledger, cohort)
+    add_data_handling(ledger, cohort)
     add_counts(ledger, data)
     curves = {endpoint: add_survival(ledger, data, endpoint) for endpoint in ENDPOINTS}
     add_followup(ledger, data)

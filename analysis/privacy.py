@@ -14,10 +14,13 @@ IDENTIFIER_HEADERS = re.compile(
     r"|성명|이름|주민|전화|휴대|주소|생년월일",
     re.IGNORECASE,
 )
-IDENTIFIER_VALUES = {
-    "a resident registration number": re.compile(r"^\d{6}-?[1-8]\d{6}$"),
-    "a phone number": re.compile(r"^(\+82[- ]?)?0?1[016789][- ]?\d{3,4}[- ]?\d{4}$|^0\d{1,2}-\d{3,4}-\d{4}$"),
-    "an e-mail address": re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE),
+IDENTIFIER_VALUES = {  # the whole cell, surrounding spaces allowed
+    what: re.compile(rf"^\s*(?:{body})\s*$", re.IGNORECASE)
+    for what, body in {
+        "a resident registration number": r"\d{6}-?[1-8]\d{6}",
+        "a phone number": r"(\+82[- ]?)?0?1[016789][- ]?\d{3,4}[- ]?\d{4}|0\d{1,2}-\d{3,4}-\d{4}",
+        "an e-mail address": r"[^@\s]+@[^@\s]+\.[a-z]{2,}",
+    }.items()
 }
 PRIVACY_RULE = (
     "looks like a direct patient identifier ({what}); remove it from the export. "

@@ -78,6 +78,52 @@ def adjustment(covariates: list[str]) -> str:
     return f"was adjusted for {series(labels)}"
 
 
+#: How each kind of recode (analysis.recode) reads in the Methods.
+RECODE_WORDS = {
+    "synonym": "other spellings of a level",
+    "case": "letter case",
+    "surrounding spaces": "surrounding spaces",
+    "missing word": "words meaning missing",
+    "blank cell": "blank cells",
+    "date format": "other date formats",
+    "decimal comma": "decimal commas",
+    "above the assay limit": "values beyond an assay limit",
+    "below the assay limit": "values beyond an assay limit",
+}
+
+
+def recoding(cells: int, cells_text: str, rules: list[str]) -> str:
+    """The Methods sentence on how the export was brought to the codebook's terms."""
+    if not cells:
+        return "Every value of the export was written in the terms of the codebook, so none was recoded."
+    kinds = list(dict.fromkeys(words for rule, words in RECODE_WORDS.items() if rule in rules))
+    kinds += [rule for rule in rules if rule not in RECODE_WORDS]
+    cells_were = "cell of the export was" if cells == 1 else "cells of the export were"
+    return (
+        f"Before analysis, {cells_text} {cells_were} recoded to the terms of the codebook, as the "
+        f"codebook declares ({series(kinds)}); the recode log distributed with the analysis outputs "
+        "lists each recode."
+    )
+
+
+def assay_limits(beyond: list[tuple[str, int, str]]) -> str:
+    """The Methods sentences on laboratory values written beyond an assay's measuring range (no
+    apostrophe in the words: pandoc would print it curly, and verify compares text).
+
+    `beyond` holds (what, patients, patients as printed), e.g. ("serum alpha-fetoprotein above
+    60,500 ng/mL", 2, "2"), for every limit met in the data.
+    """
+    met = [(what, n, text) for what, n, text in beyond if n]
+    if not met:
+        return "No laboratory value was written beyond the measuring range of its assay."
+    parts = [f"{what} in {text} patient{'s' if n != 1 else ''}" for what, n, text in met]
+    return (
+        "Laboratory values written beyond the measuring range of their assay were analysed at the limit "
+        f"and flagged: {series(parts)}. Where the limit left open whether a value reached the cut-off of "
+        "a covariate, that covariate was treated as missing for the patient."
+    )
+
+
 def overall_verdict(comparisons: list[tuple[float | None, float | None, float]]) -> str:
     """"better", "similar" or "worse" for the post-ate-beva group over (median_post, median_first, p).
 
@@ -183,6 +229,18 @@ def add_wording(ledger: Ledger) -> None:
         f"Fisher p against alpha = {ALPHA}, direction from the rates",
     )
     add("orr.significance", significance(ledger["orr.p"].value), f"Fisher p against alpha = {ALPHA}")
+    recoded = ledger["data.recoded_cells"]
+    add(
+        "methods.recodes",
+        recoding(recoded.value, recoded.text, ledger["data.recode_rules"].value),
+        "from the count and kinds of recodes applied to the export",
+    )
+    beyond = [
+        (ledger[f"{entry.key}.what"].text, entry.value, entry.text)
+        for entry in ledger
+        if entry.key.startswith("data.beyond_limit.") and not entry.key.endswith(".what")
+    ]
+    add("methods.assay_limits", assay_limits(beyond), "from the values flagged beyond an assay limit")
     synthetic = ledger["study.synthetic"].value
     add(
         "data.limitation",

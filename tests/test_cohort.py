@@ -7,10 +7,11 @@ import sys
 
 import pandas as pd
 import pytest
+import yaml
 
 from analysis.cohort import load_cohort
 from analysis.errors import CohortError
-from tests.conftest import COHORT, ROOT, write_export
+from tests.conftest import COHORT, META, ROOT, write_export
 
 
 def problems_of(path) -> list:
@@ -116,7 +117,7 @@ def test_all_problems_in_one_report_and_cli_exits_2_without_traceback(tmp_path, 
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     for needle in [
-        "row 2, column 'age': value 250",
+        "row 2, column 'age': value '250'",
         "row 2, column 'sex'",
         "row 5, column 'child_pugh_score'",
     ]:
@@ -199,3 +200,103 @@ def test_surrounding_blanks_are_stripped_and_blank_cells_are_missing(tmp_path, r
     cohort = load_cohort(write_export(frame, tmp_path))
     assert cohort.data.loc[0, "sex"] == "M"
     assert pd.isna(cohort.data.loc[1, "afp_ng_ml"])
+
+
+def _validate(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "analysis", "validate", *args], capture_output=True, text=True, cwd=ROOT
+    )
+
+
+def test_validate_without_metadata_lists_the_data_problems_too(tmp_path, raw_rows):
+    path = write_export(_set(raw_rows, 1, age="250"), tmp_path)
+    (tmp_path / "export.meta.yaml").unlink()
+    result = _validate(str(path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "export.meta.yaml: metadata file is missing" in result.stderr
+    assert "export.csv, row 3, column 'age': value '250': must be between 18 and 100" in result.stderr
+
+
+def test_metadata_and_data_problems_in_one_report(tmp_path, raw_rows):
+    path = write_export(_set(raw_rows, 0, sex="X"), tmp_path)
+    (tmp_path / "export.meta.yaml").write_text("synthetic: true\ncutoff_date: someday\n")
+    rules = [(p.file, p.column, p.rule) for p in problems_of(path)]
+    assert ("export.meta.yaml", "cutoff_date", "must be a date YYYY-MM-DD") in rules
+    assert ("export.csv", "sex", "must be one of M, F") in rules
+
+
+def test_duplicated_header_is_named_as_a_duplicate(tmp_path, raw_rows):
+    path = tmp_path / "export.csv"
+    frame = pd.concat([raw_rows, raw_rows[["age"]]], axis=1)
+    frame.to_csv(path, index=False)
+    (tmp_path / "export.meta.yaml").write_text(META.read_text())
+    problems = problems_of(path)
+    assert [(p.row, p.column, p.rule) for p in problems] == [
+        (1, "age", "column appears 2 times in the header (columns D and AB); keep one")
+    ]
+    assert "age.1" not in str(problems)
+
+
+def test_csv_saved_from_excel_with_empty_trailing_rows_loads_and_counts_them(tmp_path, raw_rows):
+    path = write_export(raw_rows, tmp_path)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(("," * (raw_rows.shape[1] - 1) + "\n") * 36)
+    result = _validate(str(path))
+    assert result.returncode == 0, result.stderr
+    last = len(raw_rows) + 1
+    assert f"empty rows ignored: 36 (rows {last + 1}-{last + 36})" in result.stdout
+    assert load_cohort(path).empty_rows == list(range(last + 1, last + 37))
+
+
+def test_empty_row_inside_the_data_keeps_row_numbers(tmp_path, raw_rows):
+    path = write_export(_set(raw_rows, 5, age="250"), tmp_path)
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:3] + ["\n"] + lines[3:]))
+    problems = problems_of(path)
+    assert [(p.row, p.column) for p in problems] == [(8, "age")]
+
+
+def test_empty_columns_without_a_header_are_ignored(tmp_path, raw_rows):
+    path = write_export(raw_rows.assign(**{"": ""}), tmp_path)
+    assert len(load_cohort(path).data) == len(raw_rows)
+
+
+def test_validate_against_another_codebook(tmp_path, raw_rows):
+    codebook = yaml.safe_load((ROOT / "data" / "codebook.yaml").read_text(encoding="utf-8"))
+    keep = ["patient_id", "group", "sex", "age", "haic_start_date", "last_followup_date"]
+    codebook["columns"] = {k: v for k, v in codebook["columns"].items() if k in keep}
+    codebook["recodes"]["columns"] = {"sex": codebook["recodes"]["columns"]["sex"]}
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump(codebook, allow_unicode=True), encoding="utf-8")
+    frame = raw_rows[keep].assign(sex=raw_rows["sex"].map({"M": "man", "F": "woman"}))
+    path = write_export(frame, tmp_path)
+    result = _validate(str(path), "--codebook", str(other))
+    assert result.returncode == 0, result.stderr
+    assert f"patients: {len(frame)}" in result.stdout and "sex: 'man' -> 'M'" in result.stdout
+    # the project's codebook refuses the same export: its other columns are missing
+    assert _validate(str(path)).returncode == 2
+    bad = _validate(str(path), "--codebook", str(tmp_path / "absent.yaml"))
+    assert bad.returncode == 2 and "absent.yaml: codebook file not found" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_a_broken_codebook_is_a_clean_error(tmp_path, raw_rows):
+    other = tmp_path / "other.yaml"
+    other.write_text("columns: [unclosed")
+    result = _validate(str(write_export(raw_rows, tmp_path)), "--codebook", str(other))
+    assert result.returncode == 2 and "other.yaml: not a readable YAML codebook" in result.stderr
+    other.write_text("columns:\n  age: {type: integr}\n")
+    result = _validate(str(write_export(raw_rows, tmp_path)), "--codebook", str(other))
+    assert "column 'age': type must be one of" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_ragged_csv_is_a_clean_error(tmp_path, raw_rows):
+    path = write_export(raw_rows, tmp_path)
+    path.write_text(path.read_text() + "a,b," + "," * raw_rows.shape[1] + "\n")
+    assert "not a readable delimited text file" in problems_of(path)[0].rule
+
+
+def test_column_letters():
+    from analysis.cohort import column_letter
+
+    assert [column_letter(i) for i in (0, 25, 26, 27, 701, 702)] == ["A", "Z", "AA", "AB", "ZZ", "AAA"]
