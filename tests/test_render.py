@@ -233,3 +233,10 @@ def test_project_options_outside_the_subset_stop_the_build(tmp_path, old, new, m
     result = render(project)
     assert result.returncode == 2 and message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_outputs_are_readable_by_others(built):
+    """The published folder comes from a private temporary folder; it must not stay mode 0700."""
+    assert built.stat().st_mode & 0o777 == 0o755
+    for path in built.rglob("*"):
+        assert path.stat().st_mode & 0o044 == 0o044, f"{path.name} is not readable by others"
