@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="render only this format (typst, docx or html; repeatable), as quarto's --to")
     parser.add_argument("--output-dir", help="write the outputs here instead of the project's output-dir")
     args = parser.parse_args(argv)
-    from qrender.build import build, is_current, staleness_inputs
+    from qrender.build import REPORT, build, is_current, staleness_inputs
     from qrender.progress import Progress
     from qrender.project import input_hash, load_project
 
@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
             raise BuildError(f"--to {' '.join(args.to)}: the project renders only {only}")
         digest = input_hash(project, staleness_inputs(project))
         if not args.force and is_current(project, digest, formats, args.output_dir):
+            progress.write(project.root / REPORT, "up to date")
             print(f"{args.output_dir or project.output_dir}/ is up to date (inputs {digest[:12]})")
             return 0
         target = build(project, digest, formats, args.output_dir, progress)

@@ -11,6 +11,7 @@ once, each by its own pandoc (and typst) process.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import runpy
@@ -83,7 +84,22 @@ def staleness_inputs(project: Project) -> list[Path]:
     return _bibliographies(project, front) + project.scripts
 
 
-def _script_here(path: Path, args: list[str], env: dict[str, str]) -> int:
+class _Tee(io.TextIOBase):
+    """A script's output: shown as it comes (on stderr, beside the build's progress) and kept for
+    the build's report."""
+
+    def __init__(self) -> None:
+        self.text = io.StringIO()
+
+    def write(self, text: str) -> int:
+        sys.stderr.write(text)
+        return self.text.write(text)
+
+    def lines(self) -> list[str]:
+        return [line for line in self.text.getvalue().splitlines() if line.strip()]
+
+
+def _script_here(path: Path, args: list[str], env: dict[str, str], output: _Tee) -> int:
     """Run a Python script in this process as `python script args` would, with its exit status.
 
     The project's Python is this interpreter, so the script's imports are shared with the document
@@ -94,7 +110,7 @@ def _script_here(path: Path, args: list[str], env: dict[str, str]) -> int:
     sys.path.insert(0, str(path.parent))
     os.chdir(path.parent)
     try:
-        with contextlib.redirect_stdout(sys.stderr):
+        with contextlib.redirect_stdout(output):
             runpy.run_path(str(path), run_name="__main__")
         return 0
     except SystemExit as exc:
@@ -118,21 +134,26 @@ def run_scripts(
 ) -> None:
     """Run pre- or post-render scripts as Quarto does: in the project folder, `.py` files with the
     project's Python (QUARTO_PYTHON, else this interpreter: then in this process), anything else
-    as a command."""
+    as a command. What a script prints goes to stderr and into the step's report."""
     python = os.environ.get("QUARTO_PYTHON") or sys.executable
     here = os.path.realpath(python) == os.path.realpath(sys.executable)
     for script in scripts:
         started = time.perf_counter()
         args = shlex.split(script)
+        output = _Tee()
         if args[0].endswith(".py") and here:
-            code = _script_here(project.root / args[0], args[1:], env)
+            code = _script_here(project.root / args[0], args[1:], env, output)
         else:
             command = [python, *args] if args[0].endswith(".py") else args
-            code = subprocess.run(
-                command, cwd=project.root, env={**os.environ, **env}, stdout=sys.stderr, check=False
-            ).returncode
+            result = subprocess.run(
+                command, cwd=project.root, env={**os.environ, **env}, stdout=subprocess.PIPE, text=True,
+                check=False,
+            )
+            output.write(result.stdout)
+            code = result.returncode
         if progress is not None:
-            progress.step(stage, script, "ran" if code == 0 else "failed", time.perf_counter() - started)
+            status = "ran" if code == 0 else "failed"
+            progress.step(stage, script, status, time.perf_counter() - started, output.lines(), echo=False)
         if code != 0:
             raise BuildError(
                 f"{stage} script '{script}' failed (exit {code}); see its message above",

@@ -30,13 +30,15 @@ class Progress:
         self.started = time.perf_counter()
 
     def step(
-        self, kind: str, name: str, status: str, seconds: float, details: list[str] | None = None
+        self, kind: str, name: str, status: str, seconds: float, details: list[str] | None = None,
+        echo: bool = True,
     ) -> Step:
+        """Record a finished step and print it (its details too, unless they were shown already)."""
         step = Step(kind, name, status, round(seconds, 4), list(details or []))
         self.steps.append(step)
         time_text = f"{seconds:6.2f} s" if status != "reused" else ""
         print(f"qrender: {kind} {name}".ljust(52) + f" {status:<7} {time_text}".rstrip(), file=self.stream)
-        for line in step.details:
+        for line in step.details if echo else []:
             print(f"           {line}", file=self.stream)
         self.stream.flush()
         return step
