@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ from bs4 import BeautifulSoup
 from docx import Document
 from pypdf import PdfReader
 
-from tests.conftest import PROJECT_FILES, ROOT, copy_project
+from tests.conftest import ROOT, copy_project
 from tests.readback import content
 
 OUTPUTS = {"pdf": "manuscript.pdf", "docx": "manuscript.docx", "html": "index.html"}
@@ -186,14 +185,7 @@ def test_lock_change_runs_the_analysis_again(project):
 
 def test_incremental_builds_equal_a_build_from_scratch(project, tmp_path):
     """After all the changes above, the cached builds hold exactly what a fresh build prints."""
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    for name in PROJECT_FILES:
-        source = project / name
-        if source.is_dir():
-            shutil.copytree(source, scratch / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, scratch / name)
+    scratch = copy_project(tmp_path / "scratch", origin=project)
     report = build(scratch)
     assert "analysis ran" in prerender_said(report)
     for fmt, name in OUTPUTS.items():
