@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from analysis.printfiles import DPI, RECORDS, PrintFigure, content_key, current, store  # noqa: E402
+from analysis.printfiles import DOCUMENT_DPI, DPI, RECORDS, PrintFigure, content_key, current, store  # noqa: E402
 from analysis.survival import KMCurve  # noqa: E402
 
 COLOURS = {"first_line": "#1f4e79", "post_ate_beva": "#c0392b"}
@@ -176,27 +176,24 @@ class _Pixels:
 
 
 def rasters(fig: plt.Figure) -> dict[str, bytes]:
-    """600-dpi PNG and LZW TIFF of the figure, in RGB as journals ask, from one rasterisation."""
+    """600-dpi PNG and LZW TIFF of the figure, in RGB as journals ask, from one rasterisation, and
+    the 300-dpi PNG documents show (the same pixels, halved)."""
     from PIL import Image
 
     pixels = _Pixels()
     fig.savefig(pixels, format="rgba", dpi=DPI, bbox_inches="tight")
     image = Image.fromarray(pixels.rgba, "RGBA").convert("RGB")
-    png, tiff = io.BytesIO(), io.BytesIO()
+    scale = DOCUMENT_DPI / DPI
+    shown = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
+    png, tiff, document = io.BytesIO(), io.BytesIO(), io.BytesIO()
     image.save(png, format="PNG", dpi=(DPI, DPI))
     image.save(tiff, format="TIFF", compression="tiff_lzw", dpi=(DPI, DPI))
-    return {"png": png.getvalue(), "tiff": tiff.getvalue()}
-
-
-def vector_svg(fig: plt.Figure) -> bytes:
-    """The figure as SVG for documents, text as paths and no date: the same drawing, the same bytes."""
-    svg = io.BytesIO()
-    fig.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
-    return svg.getvalue()
+    shown.save(document, format="PNG", dpi=(DOCUMENT_DPI, DOCUMENT_DPI))
+    return {"png": png.getvalue(), "tiff": tiff.getvalue(), "document": document.getvalue()}
 
 
 def save(fig: plt.Figure, folder: Path, stem: str, records: Path = RECORDS) -> PrintFigure:
-    """Write `stem.pdf`, `.png` and `.tiff` into folder (and the SVG documents show), unless they
+    """Write `stem.pdf`, `.png` and `.tiff` into folder (and the PNG documents show), unless they
     already hold this figure: when the files still have the hashes recorded for its content, no
     raster is drawn and nothing is written. A changed, missing or hand-edited file is rewritten."""
     started = time.perf_counter()
@@ -206,7 +203,7 @@ def save(fig: plt.Figure, folder: Path, stem: str, records: Path = RECORDS) -> P
     if found is not None:
         log.info("%s/%s.{pdf,png,tiff} unchanged", folder.name, stem)
         return found
-    written = store(folder, stem, content, {"pdf": pdf, **rasters(fig), "svg": vector_svg(fig)}, records)
+    written = store(folder, stem, content, {"pdf": pdf, **rasters(fig)}, records)
     seconds = time.perf_counter() - started
     log.info("%s/%s.{pdf,png,tiff} written at %d dpi (%.2f s)", folder.name, stem, DPI, seconds)
     return written

@@ -3,8 +3,8 @@ say, by content, which files hold which figure.
 
 A figure's content is the SHA-256 of its vector PDF (drawn without dates, so the same drawing gives
 the same bytes) and the resolution. The record `.cache/figures/<content>.json` lists the SHA-256 of
-every file written for that content, the SVG a document shows among them; the files are current
-exactly when they still have those hashes. Nothing here draws or imports matplotlib, so a build can
+every file written for that content, the 300-dpi PNG a document shows among them; the files are
+current exactly when they still have those hashes. Nothing here draws or imports matplotlib, so a build can
 tell that its figures are current in milliseconds.
 """
 
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DPI = 600
+DOCUMENT_DPI = 300
 PRINT_FORMATS = ("pdf", "png", "tiff")
 RECORDS = Path(__file__).resolve().parents[1] / ".cache" / "figures"
 
@@ -24,19 +25,15 @@ RECORDS = Path(__file__).resolve().parents[1] / ".cache" / "figures"
 @dataclass(frozen=True)
 class PrintFigure:
     """A figure of the article as its print files. In a document it displays by IPython's display
-    protocol, which Quarto's Jupyter engine and qrender both follow: as the 600-dpi PNG, and as SVG
-    (text drawn as paths) where a renderer prefers vector graphics. The document shows the very
-    pixels a journal receives, and showing a figure whose content is unchanged draws nothing."""
+    protocol, which Quarto's Jupyter engine and qrender both follow, as a 300-dpi PNG made from the
+    same pixels as the print PNG; showing a figure whose content is unchanged draws nothing."""
 
     name: str
     content: str
     files: dict[str, Path]
 
     def _repr_png_(self) -> bytes:
-        return self.files["png"].read_bytes()
-
-    def _repr_svg_(self) -> str:
-        return self.files["svg"].read_text(encoding="utf-8")
+        return self.files["document"].read_bytes()
 
 
 def content_key(pdf: bytes) -> str:
@@ -44,8 +41,8 @@ def content_key(pdf: bytes) -> str:
 
 
 def paths(folder: Path, name: str, content: str, records: Path = RECORDS) -> dict[str, Path]:
-    """Where a figure's files go: the print files in folder, its SVG beside the record."""
-    return {ext: folder / f"{name}.{ext}" for ext in PRINT_FORMATS} | {"svg": records / f"{content}.svg"}
+    """Where a figure's files go: the print files in folder, the document's PNG beside the record."""
+    return {ext: folder / f"{name}.{ext}" for ext in PRINT_FORMATS} | {"document": records / f"{content}.png"}
 
 
 def sha256(path: Path) -> str | None:

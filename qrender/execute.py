@@ -23,7 +23,8 @@ from qrender.qmd import Chunk, Document, Prose
 
 @dataclass
 class FigureOut:
-    """A figure as PNG (Word, HTML) and, where there is one, SVG beside it (typst, vector)."""
+    """A figure as PNG (Word, HTML; typst too when there is no SVG) and, for a matplotlib figure,
+    SVG beside it (typst, vector)."""
 
     png: Path
     svg: Path | None
@@ -75,12 +76,6 @@ def _display(value: object) -> object | None:
 
 def _is_image(value: object) -> bool:
     return hasattr(value, "_repr_png_") and not type(value).__module__.startswith("matplotlib")
-
-
-def _repr(value: object, kind: str):
-    """An object's `_repr_<kind>_`, without the metadata IPython allows beside it."""
-    data = getattr(value, f"_repr_{kind}_")()
-    return data[0] if isinstance(data, tuple) else data
 
 
 class Session:
@@ -163,16 +158,12 @@ class Session:
         return FigureOut(png=png, svg=svg)
 
     def _image(self, value: object, chunk: Chunk) -> FigureOut:
-        """An object that displays as an image by IPython's protocol (`_repr_png_`, and `_repr_svg_`
-        when it has a vector form), as Jupyter shows it."""
-        stem = self._stem(chunk, "image")
-        png = stem.with_suffix(".png")
-        png.write_bytes(_repr(value, "png"))
-        svg = None
-        if hasattr(value, "_repr_svg_"):
-            svg = stem.with_suffix(".svg")
-            svg.write_text(_repr(value, "svg"), encoding="utf-8")
-        return FigureOut(png=png, svg=svg)
+        """An object that displays as a PNG image by IPython's protocol (`_repr_png_`), as Jupyter
+        shows it; every format gets that PNG."""
+        png = self._stem(chunk, "image").with_suffix(".png")
+        data = value._repr_png_()  # type: ignore[attr-defined]
+        png.write_bytes(data[0] if isinstance(data, tuple) else data)
+        return FigureOut(png=png, svg=None)
 
     def inline(self, expr: str, line: int) -> str:
         """Evaluate an inline `{python} expr`, reporting failures at the prose line."""
