@@ -15,6 +15,7 @@ a variable keeps its provenance in HTML exactly as an inline expression does.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -84,7 +85,9 @@ def write_variables(path: Path, inputs: str, *bodies: str) -> bool:
     text = f"{HEADER}{inputs}\n" + "".join(bodies)
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return False
-    path.write_text(text, encoding="utf-8")
+    partial = path.with_name(f".{path.name}.partial")  # replaced in one step: a build never reads half
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
     return True
 
 
