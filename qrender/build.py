@@ -166,9 +166,10 @@ def read_variables(project: Project) -> dict:
     path = project.root / VARIABLES
     if not path.exists():
         return {}
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from qrender.qmd import LOADER
+
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 (a safe loader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER) or {}  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         raise BuildError(f"{VARIABLES}: not valid YAML: {exc}") from None
 
