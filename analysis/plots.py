@@ -110,6 +110,16 @@ def _publish_one(job: tuple[str, Path]) -> tuple[str, PrintFigure, list[str]]:
         figures.log.removeHandler(handler)
 
 
+def _warm() -> None:
+    """Load the PDF writer (fontTools) and the fonts once, before the workers are forked."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(1, 1))
+    fig.text(0.5, 0.5, "0.5", fontsize=9)
+    figures.vector_pdf(fig)
+    plt.close(fig)
+
+
 def publish_all(
     results, folder: Path, workers: int | None = None
 ) -> tuple[dict[str, PrintFigure], list[str]]:
@@ -123,6 +133,7 @@ def publish_all(
     _RESULTS = results
     try:
         if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            _warm()
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 done = pool.map(_publish_one, jobs, chunksize=1)
         else:
