@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 from pathlib import Path
 
 from analysis import figures
@@ -128,11 +129,12 @@ def publish_all(
     of a second). Returns the figures and what happened to each."""
     global _RESULTS
     names = list(DRAWERS)
-    workers = min(len(names), workers or len(os.sched_getaffinity(0)))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = min(len(names), workers or cores)
     jobs = [(name, folder) for name in names]
     _RESULTS = results
     try:
-        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        if workers > 1 and sys.platform.startswith("linux"):  # fork: the workers inherit the results
             _warm()
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 done = pool.map(_publish_one, jobs, chunksize=1)
