@@ -14,7 +14,7 @@ VENV_STAMP := $(VENV)/.lock-$(LOCK_SHA)
 QUARTO ?= $(shell command -v quarto 2>/dev/null)
 RENDERER ?= $(if $(QUARTO),quarto,qrender)
 
-.PHONY: manuscript test venv r-deps lint lock bench submission clean
+.PHONY: manuscript preview test venv r-deps lint lock bench submission clean
 
 manuscript: $(VENV_STAMP)
 ifeq ($(RENDERER),quarto)
@@ -24,6 +24,16 @@ ifeq ($(RENDERER),quarto)
 else
 	$(PY) -m qrender
 endif
+
+# The HTML article live at http://127.0.0.1:PORT/ (printed), rebuilt on every save; PDF and Word
+# on demand (links in the page) and on exit. PORT=0 (default) lets the system choose a free port.
+PORT ?= 0
+preview: $(VENV_STAMP)
+	$(PY) -m qrender preview --port $(PORT)
+
+# The writing loop against its floor (cold, no-op, prose edit), in one run; see bench/loop.py.
+bench: $(VENV_STAMP)
+	$(PY) bench/loop.py
 
 test: $(VENV_STAMP) r-deps
 	$(PY) -m ruff check .

@@ -2,8 +2,9 @@
 after every format was written.
 
 Writes the ledger (`numbers.json`, with the manuscript's word counts) and the per-patient analysis
-table (`analysis-data.csv`) beside the article, from the same cached analysis the article printed,
-and finishes the outputs as qrender.prepare.finish does (the stamp in the Word file's properties).
+table (`analysis-data.csv`) beside the article, from the same cached analysis the article printed
+(its files: no import of the analysis's scientific stack), and finishes the outputs as
+qrender.prepare.finish does (the stamp in the Word file's properties).
 """
 
 import os
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from analysis.cache import cached_run
+from analysis.cache import analysis_entry
 from qrender.prepare import finish
 
 ROOT = Path(__file__).resolve().parent
@@ -22,8 +23,7 @@ def main() -> int:
     config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
     out = Path(os.environ.get("QUARTO_PROJECT_OUTPUT_DIR", ROOT / config["project"]["output-dir"]))
     article = config.get("manuscript", {}).get("article", "index.qmd")
-    results = cached_run(config["qrender"]["data"], manuscript=ROOT / article)
-    results.write(out)
+    analysis_entry(config["qrender"]["data"]).write(out, manuscript=ROOT / article)
     finish(ROOT, out)
     return 0
 

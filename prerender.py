@@ -1,35 +1,47 @@
 """The project's pre-render step (`project: pre-render:` in _quarto.yml), run by Quarto and by qrender.
 
 1. Checks that this Python has the project's packages; if not, names the QUARTO_PYTHON to use.
-2. Computes the analysis once (reused while its inputs' content is unchanged) and writes
-   `_variables.yml`, which the front matter reads with `{{< var KEY.FORM >}}`.
-3. Writes the files _quarto.yml names under .cache/render/: the CSL style, the stamp and notice
+2. Checks the prose: a hand-typed number stops the build before anything is computed.
+3. Computes the analysis once (reused while its inputs' content is unchanged) and draws its
+   figures into `figures/` (in parallel; print files rewritten only when a figure's content
+   changed; the document shows these files).
+4. Writes `_variables.yml`, which the text reads with `{{< var KEY.FORM >}}`: the cached ledger and the
+   manuscript's word counts (which change with the prose, so they never reach the cached analysis
+   or the document's code). Records the keys read that way, for the numbers table.
+5. Writes the files _quarto.yml names under .cache/render/: the CSL style, the stamp and notice
    includes, the Word reference document.
-4. Drops Quarto's frozen results of the article when the analysis inputs changed, so `freeze`
+6. Drops Quarto's frozen results of the article when the analysis inputs changed, so `freeze`
    can never serve numbers computed from other data (quarto-cli #6793).
+
+When the analysis is reused, nothing here imports pandas, SciPy or lifelines.
 """
 
+import importlib.util
 import shutil
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+#: what the article's code needs; looked up, not imported, so a reused analysis costs no import
+NEEDED = ("yaml", "pandas", "scipy", "matplotlib", "great_tables", "lifelines")
 
-try:
-    import yaml
-
-    from analysis.cache import cached_run, input_digest
-    from analysis.errors import UserError
-    from analysis.variables import write_variables, written_for
-    from qrender.errors import BuildError
-    from qrender.prepare import prepare
-except ImportError as exc:
+missing = [name for name in NEEDED if importlib.util.find_spec(name) is None]
+if missing:
     sys.exit(
-        f"pre-render: this Python ({sys.executable}) lacks the project's packages ({exc.name}).\n"
+        f"pre-render: this Python ({sys.executable}) lacks the project's packages ({', '.join(missing)}).\n"
         f"Build with the project's environment: `make venv`, then\n"
         f"  QUARTO_PYTHON={VENV_PYTHON} quarto render"
     )
+
+import yaml  # noqa: E402
+
+from analysis.cache import InputsChanged, analysis_entry  # noqa: E402
+from analysis.errors import UserError  # noqa: E402
+from analysis.prose import check_manuscript  # noqa: E402
+from analysis.variables import KEYS_USED, manuscript_yaml, record_keys_used, write_variables  # noqa: E402
+from qrender.errors import BuildError  # noqa: E402
+from qrender.prepare import prepare  # noqa: E402
 
 FREEZE_RECORD = ROOT / ".cache" / "freeze-inputs"
 
@@ -47,17 +59,20 @@ def invalidate_freeze(digest: str, article: str) -> None:
 
 def main() -> int:
     config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
-    data = config["qrender"]["data"]
-    digest = input_digest(data)
-    variables = ROOT / "_variables.yml"
+    article = ROOT / config.get("manuscript", {}).get("article", "index.qmd")
     try:
-        if written_for(variables) != digest:
-            write_variables(cached_run(data).ledger, variables, digest)
+        check_manuscript(article)
+        entry = analysis_entry(config["qrender"]["data"])
+        print(f"pre-render: {entry.describe()}")
+        for line in entry.print_figures(ROOT / "figures"):
+            print(f"pre-render: {line}")
+        write_variables(ROOT / "_variables.yml", entry.digest, entry.variables(), manuscript_yaml(article))
+        record_keys_used(article.read_text(encoding="utf-8"), ROOT / KEYS_USED)
         prepare(ROOT)
-    except (UserError, BuildError) as exc:
+    except (UserError, BuildError, InputsChanged) as exc:
         print(exc.report() if isinstance(exc, UserError) else str(exc), file=sys.stderr)
         return 2
-    invalidate_freeze(digest, config.get("manuscript", {}).get("article", "index.qmd"))
+    invalidate_freeze(entry.digest, article.name)
     return 0
 
 

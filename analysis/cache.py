@@ -3,26 +3,48 @@
 The key of an entry is the SHA-256 of the data file (its path and bytes), its metadata file, the
 codebook, every source file of the `analysis` package, the pinned `requirements.lock` and the
 Python version. A change to any of them changes the key, so a stale entry can never be found;
-file times play no part. Entries are pickles of `Results` under `.cache/analysis/`, written
-atomically; the folder can be deleted at any time and is rebuilt on the next run.
+file times play no part. An entry is a folder `.cache/analysis/<key>/` holding the run in the
+forms its readers need:
+
+- `results.pickle`: the `Results`, for the document's code (`cached_run`);
+- `numbers.json`, `analysis-data.csv` and `recodes.csv`: the ledger, the per-patient table and the
+  recode log as written beside the article (the post-render step adds the manuscript's word
+  counts to the ledger);
+- `variables.yml`: the ledger as Quarto variables (the pre-render step's `_variables.yml`).
+
+The last three are read without importing pandas, SciPy or lifelines, so a build that reuses the
+analysis spends no time on them. An entry is written into a temporary folder and renamed into place
+only when the inputs hash the same after the run as before it, so it can never hold results of
+other inputs than its name says. The folder can be deleted at any time and is rebuilt on the next
+run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import pickle
+import shutil
 import sys
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
-
-from analysis.codebook import DEFAULT_CODEBOOK
-from analysis.pipeline import Results, add_word_counts, run
 
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
 CACHE = ROOT / ".cache" / "analysis"
 LOCK = ROOT / "requirements.lock"
+#: the codebook `load_cohort` validates against (`analysis.codebook.DEFAULT_CODEBOOK`), named here
+#: so that computing a key imports no pandas; a test keeps the two equal
+CODEBOOK = ROOT / "data" / "codebook.yaml"
+FILES = ("results.pickle", "numbers.json", "analysis-data.csv", "recodes.csv", "variables.yml")
+
+
+class InputsChanged(RuntimeError):
+    """The analysis inputs changed while the analysis ran: its results belong to no one version."""
 
 
 def metadata_path(data_path: Path) -> Path:
@@ -33,7 +55,7 @@ def metadata_path(data_path: Path) -> Path:
 def input_files(data_path: Path) -> list[Path]:
     """Every file whose content decides the results of `analysis.run(data_path)`."""
     code = sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
-    return [data_path, metadata_path(data_path), DEFAULT_CODEBOOK, LOCK, *code]
+    return [data_path, metadata_path(data_path), CODEBOOK, LOCK, *code]
 
 
 def input_digest(data_path: str | Path) -> str:
@@ -47,29 +69,127 @@ def input_digest(data_path: str | Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class CachedAnalysis:
+    """One cache entry, and whether this build reused it or computed it (and in how long)."""
+
+    folder: Path
+    digest: str
+    reused: bool
+    seconds: float = 0.0
+
+    def describe(self) -> str:
+        how = "reused" if self.reused else f"ran in {self.seconds:.1f} s"
+        return f"analysis {how} (inputs {self.digest[:12]})"
+
+    def results(self):
+        """The `Results` of the run (imports the analysis stack, as unpickling needs its classes)."""
+        results = pickle.loads((self.folder / "results.pickle").read_bytes())
+        results.cache_entry = self
+        return results
+
+    def figures(self) -> dict[str, str]:
+        """The content key of each figure drawn from this run (`print_figures`), by name."""
+        path = self.folder / "figures.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+    def print_figures(self, folder: Path) -> list[str]:
+        """Make the article's print files in folder current for this run: when any differs from
+        what was written for it (or this run has none yet), draw them all, in parallel, rewriting
+        only those whose content changed. Returns what happened, for the build's progress."""
+        from analysis.printfiles import current, write_atomic
+
+        contents = self.figures()
+        if contents and all(current(folder, name, key) is not None for name, key in contents.items()):
+            return [f"figures: {len(contents)} unchanged ({', '.join(contents)})"]
+        from analysis import plots
+
+        drawn, lines = plots.publish_all(self.results(), folder)
+        keys = {name: figure.content for name, figure in drawn.items()}
+        write_atomic(self.folder / "figures.json", json.dumps(keys, indent=1).encode())
+        return lines
+
+    def variables(self) -> str:
+        """The ledger as the YAML body of `_variables.yml`."""
+        return (self.folder / "variables.yml").read_text(encoding="utf-8")
+
+    def write(self, outdir: Path, manuscript: Path | None = None) -> None:
+        """numbers.json (with the manuscript's word counts, when given), analysis-data.csv and
+        recodes.csv into outdir, the same bytes `Results.write` gives, from the entry's files alone."""
+        from analysis.ledger import Ledger
+        from analysis.prose import add_word_counts
+
+        outdir.mkdir(parents=True, exist_ok=True)
+        ledger = Ledger.from_json(self.folder / "numbers.json")
+        if manuscript is not None:
+            add_word_counts(ledger, manuscript)
+        (outdir / "numbers.json").write_text(ledger.to_json(), encoding="utf-8")
+        for name in ("analysis-data.csv", "recodes.csv"):
+            shutil.copyfile(self.folder / name, outdir / name)
+
+
+def _complete(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in FILES)
+
+
+def _store(results, digest: str, data_path: Path, cache: Path) -> Path:
+    """Write an entry atomically: a temporary folder, renamed to its key if the inputs held still."""
+    from analysis.variables import variables_yaml
+
+    cache.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=cache, prefix=".tmp-"))
+    try:
+        (staging / "results.pickle").write_bytes(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
+        results.write(staging)
+        (staging / "variables.yml").write_text(variables_yaml(results.ledger), encoding="utf-8")
+        if input_digest(data_path) != digest:
+            raise InputsChanged(
+                f"the analysis inputs ({data_path} and beside it, the codebook, the analysis code or "
+                "the lock) changed while the analysis ran; build again"
+            )
+        folder = cache / digest
+        if folder.exists():  # an unreadable entry (or another build stored the same one meanwhile)
+            shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):  # another build stored it first: same key, same content
+            staging.rename(folder)
+        return folder
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def analysis_entry(data_path: str | Path = "data/cohort.csv", cache: Path = CACHE) -> CachedAnalysis:
+    """The cache entry for the current content of the analysis inputs, running the analysis (once)
+    when there is none."""
+    digest = input_digest(data_path)
+    folder = cache / digest
+    if _complete(folder):
+        return CachedAnalysis(folder, digest, reused=True)
+    from analysis.pipeline import run
+
+    started = time.perf_counter()
+    results = run(data_path)
+    folder = _store(results, digest, Path(data_path), cache)
+    return CachedAnalysis(folder, digest, reused=False, seconds=time.perf_counter() - started)
+
+
 def cached_run(
     data_path: str | Path = "data/cohort.csv",
     manuscript: str | Path | None = None,
     cache: Path = CACHE,
-) -> Results:
+):
     """`analysis.run(data_path)`, computed once per content of its inputs and reused afterwards.
 
     The manuscript's word counts are added after the lookup: they change with every prose edit,
     which must not invalidate the analysis.
     """
-    entry = cache / f"{input_digest(data_path)}.pickle"
-    results = None
-    if entry.exists():
-        try:
-            results = pickle.loads(entry.read_bytes())
-        except Exception:  # an unreadable entry (interrupted write, other Python): recompute
-            results = None
-    if results is None:
-        results = run(data_path)
-        cache.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=cache, delete=False, suffix=".tmp") as handle:
-            handle.write(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(handle.name, entry)
+    entry = analysis_entry(data_path, cache)
+    try:
+        results = entry.results()
+    except Exception:  # an unreadable entry (edited by hand, cut short by a full disk): recompute
+        shutil.rmtree(entry.folder, ignore_errors=True)
+        results = analysis_entry(data_path, cache).results()
     if manuscript is not None:
+        from analysis.prose import add_word_counts
+
         add_word_counts(results.ledger, Path(manuscript))
     return results

@@ -19,6 +19,7 @@ from analysis.cohort import Cohort, load_cohort
 from analysis.contingency import MIN_EXPECTED
 from analysis.endpoints import COVARIATES, DAYS_PER_MONTH, GROUP_COVARIATE
 from analysis.ledger import Ledger
+from analysis.prose import add_word_counts
 from analysis.recode import ABOVE, BELOW, LIMIT_SUFFIX, write_log
 from analysis.wording import ALPHA, in_sentence
 
@@ -45,6 +46,8 @@ class Results:
     analysis_data: pd.DataFrame
     models: dict = field(default_factory=dict)
     curves: dict = field(default_factory=dict)
+    #: the `analysis.cache` entry these results were read from (set on reading, never stored)
+    cache_entry: object = None
 
     def __getitem__(self, key: str):
         return self.ledger[key]
@@ -59,6 +62,13 @@ class Results:
         from analysis import plots
 
         return plots.all_figures(self, Path(folder), write)
+
+    def figure(self, name: str, folder: Path | str = "figures"):
+        """One figure of the article by name (`plots.DRAWERS`) as its print files in folder, which
+        the document shows: drawn once per build, rewritten only when its content changed."""
+        from analysis import plots
+
+        return plots.figure(self, name, Path(folder))
 
     def write(self, outdir: Path | str) -> None:
         """numbers.json (the ledger) and analysis-data.csv (what the models saw) into outdir."""
@@ -420,19 +430,6 @@ def analysis_table(data: pd.DataFrame) -> pd.DataFrame:
     out = data[columns].copy()
     out["group"] = out["group"].astype(str)
     return out
-
-
-def add_word_counts(ledger: Ledger, manuscript: Path) -> None:
-    from analysis.prose import word_counts
-
-    for part, words in word_counts(manuscript).items():
-        ledger.add(
-            f"manuscript.words.{part}",
-            words,
-            "count",
-            "words in the manuscript source",
-            "analysis.prose.word_counts",
-        )
 
 
 def run(data_path: str | Path = "data/cohort.csv", manuscript: str | Path | None = None) -> Results:

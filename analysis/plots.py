@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import os
+import sys
 from pathlib import Path
 
 from analysis import figures
 from analysis.endpoints import COVARIATES, GROUP_COVARIATE
 from analysis.formatting import p_clause
+from analysis.printfiles import PrintFigure, current
 from analysis.response import CATEGORIES
 
 TITLES = {"os": "Overall survival", "pfs": "Progression-free survival"}
@@ -67,6 +72,79 @@ DRAWERS = {
 }
 
 
+def publish(results, name: str, folder: Path) -> PrintFigure:
+    """Draw one figure of the article and write its print files if its content changed."""
+    import matplotlib.pyplot as plt
+
+    fig = DRAWERS[name](results)
+    try:
+        return figures.save(fig, folder, name)
+    finally:
+        plt.close(fig)
+
+
+def figure(results, name: str, folder: Path) -> PrintFigure:
+    """A figure for the document: the print files drawn for these results (by `publish_all`, in the
+    pre-render step) when they are current, else drawn now. Either way it is drawn once per build."""
+    contents = results.cache_entry.figures() if results.cache_entry is not None else {}
+    if name in contents:
+        found = current(folder, name, contents[name])
+        if found is not None:
+            return found
+    return publish(results, name, folder)
+
+
+_RESULTS = None
+
+
+def _publish_one(job: tuple[str, Path]) -> tuple[str, PrintFigure, list[str]]:
+    """In a worker: draw one figure of `_RESULTS`, with the progress lines `figures.save` logged."""
+    name, folder = job
+    lines: list[str] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    figures.log.addHandler(handler)
+    figures.log.setLevel(logging.INFO)
+    try:
+        return name, publish(_RESULTS, name, folder), lines
+    finally:
+        figures.log.removeHandler(handler)
+
+
+def _warm() -> None:
+    """Load the PDF writer (fontTools) and the fonts once, before the workers are forked."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(1, 1))
+    fig.text(0.5, 0.5, "0.5", fontsize=9)
+    figures.vector_pdf(fig)
+    plt.close(fig)
+
+
+def publish_all(
+    results, folder: Path, workers: int | None = None
+) -> tuple[dict[str, PrintFigure], list[str]]:
+    """Every figure of the article, each drawn once and its print files written if they changed; in
+    parallel, by worker processes forked with the results (a figure's rasters take a core for most
+    of a second). Returns the figures and what happened to each."""
+    global _RESULTS
+    names = list(DRAWERS)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = min(len(names), workers or cores)
+    jobs = [(name, folder) for name in names]
+    _RESULTS = results
+    try:
+        if workers > 1 and sys.platform.startswith("linux"):  # fork: the workers inherit the results
+            _warm()
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                done = pool.map(_publish_one, jobs, chunksize=1)
+        else:
+            done = [_publish_one(job) for job in jobs]
+    finally:
+        _RESULTS = None
+    return {name: fig for name, fig, _ in done}, [line for _, _, lines in done for line in lines]
+
+
 def all_figures(results, folder: Path, write: bool = True) -> dict:
     """Draw every figure; when `write`, also save each as PDF, 600-dpi PNG and TIFF in folder."""
     import matplotlib.pyplot as plt
@@ -74,7 +152,7 @@ def all_figures(results, folder: Path, write: bool = True) -> dict:
     drawn = {}
     for name, draw in DRAWERS.items():
         fig = draw(results)
-        drawn[name] = figures.save(fig, folder, name) if write else fig
+        drawn[name] = figures.save(fig, folder, name).files if write else fig
         if write:
             plt.close(fig)
     return drawn

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from analysis.errors import Problem, UserError
+from analysis.ledger import Ledger
 
 ALLOWED: dict[str, str] = {
     r"RECIST 1\.1": "the version of the response criteria is part of their name",
@@ -122,6 +123,18 @@ def word_counts(path: str | Path = "manuscript.qmd") -> dict[str, int]:
         if counting:
             main += _words(block.split("\n", 1)[1] if "\n" in block else "")
     return {"abstract": abstract, "main": main}
+
+
+def add_word_counts(ledger: Ledger, manuscript: str | Path) -> None:
+    """The manuscript's word counts as ledger entries (`manuscript.words.abstract`, `.main`)."""
+    for part, words in word_counts(manuscript).items():
+        ledger.add(
+            f"manuscript.words.{part}",
+            words,
+            "count",
+            "words in the manuscript source",
+            "analysis.prose.word_counts",
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

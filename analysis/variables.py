@@ -15,16 +15,21 @@ a variable keeps its provenance in HTML exactly as an inline expression does.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import yaml
 
 from analysis.ledger import Ledger
+from analysis.prose import add_word_counts
 
 FORMS = ("text", "with_ci", "clause")
 SHORTCODE = re.compile(r"\{\{<\s*var\s+(?P<name>[^\s>]+)\s*>\}\}")
 HEADER = "# Written by the pre-render step from the analysis ledger; do not edit. inputs: "
+TOP_KEY = re.compile(r"^([^\s#][^:\n]*):", re.M)
+#: where the pre-render step records the keys the manuscript reads through `{{< var >}}`
+KEYS_USED = Path(".cache") / "manuscript" / "variables-used.txt"
 
 
 def forms(ledger: Ledger, key: str) -> dict[str, str]:
@@ -53,18 +58,54 @@ def quarto_variables(ledger: Ledger) -> dict:
     return tree
 
 
-def write_variables(ledger: Ledger, path: Path, inputs: str) -> None:
-    """Write `_variables.yml` (deterministic: sorted keys, the inputs' digest in the first line)."""
-    body = yaml.safe_dump(quarto_variables(ledger), sort_keys=True, allow_unicode=True, width=1000)
-    path.write_text(f"{HEADER}{inputs}\n{body}", encoding="utf-8")
+def variables_yaml(ledger: Ledger) -> str:
+    """The ledger as YAML for `_variables.yml` (sorted keys: the same ledger gives the same bytes)."""
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    tree = quarto_variables(ledger)
+    return yaml.dump(tree, Dumper=dumper, sort_keys=True, allow_unicode=True, width=1000)
 
 
-def written_for(path: Path) -> str | None:
-    """The inputs' digest a variables file was written for, or None."""
+def manuscript_yaml(manuscript: Path) -> str:
+    """The manuscript's word counts as variables (`manuscript.words.main.text`): they change with
+    the prose, so they are written on every build, apart from the cached analysis."""
+    ledger = Ledger()
+    add_word_counts(ledger, manuscript)
+    return variables_yaml(ledger)
+
+
+def write_variables(path: Path, inputs: str, *bodies: str) -> bool:
+    """Write `_variables.yml` from YAML bodies whose top-level keys differ, the inputs' digest in the
+    first line; only when its content changes. Returns whether it was written."""
+    seen: set[str] = set()
+    for body in bodies:
+        top = set(TOP_KEY.findall(body))
+        if top & seen:
+            raise ValueError(f"variables: top-level key(s) {sorted(top & seen)} given twice")
+        seen |= top
+    text = f"{HEADER}{inputs}\n" + "".join(bodies)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    partial = path.with_name(f".{path.name}.partial")  # replaced in one step: a build never reads half
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+    return True
+
+
+def record_keys_used(text: str, path: Path = KEYS_USED) -> None:
+    """Write the ledger keys a manuscript reads through `{{< var >}}`, one per line, for its code
+    to track as printed (`read_keys_used`) without reading the manuscript itself."""
+    content = "".join(f"{key}\n" for key in keys_used(text))
+    if path.exists() and path.read_text(encoding="utf-8") == content:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content, encoding="utf-8")
+
+
+def read_keys_used(path: Path = KEYS_USED) -> list[str]:
+    """The keys `record_keys_used` wrote (the pre-render step writes them before any chunk runs)."""
     if not path.exists():
-        return None
-    first = path.read_text(encoding="utf-8").split("\n", 1)[0]
-    return first[len(HEADER) :] if first.startswith(HEADER) else None
+        raise FileNotFoundError(f"{path} not found: the pre-render step (prerender.py) writes it")
+    return path.read_text(encoding="utf-8").split()
 
 
 def keys_used(text: str) -> list[str]:

@@ -5,22 +5,29 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import logging
 import os
+import time
 import traceback
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qrender.cache import Entry, Unit, UnitCache
 from qrender.errors import BuildError, located
-from qrender.qmd import Chunk, Document
+from qrender.footprint import Footprint, Hashes, footprint, loaded_modules, recorder
+from qrender.progress import Progress
+from qrender.qmd import Chunk, Document, Prose
 
 
 @dataclass
 class FigureOut:
-    """A matplotlib figure saved as PNG (Word, HTML) and SVG (typst, vector)."""
+    """A figure as PNG (Word, HTML; typst too when there is no SVG) and, for a matplotlib figure,
+    SVG beside it (typst, vector)."""
 
     png: Path
-    svg: Path
+    svg: Path | None
 
 
 @dataclass
@@ -65,6 +72,10 @@ def _display(value: object) -> object | None:
     if type(value).__module__.startswith("matplotlib"):
         return None
     return VerbatimOut(repr(value))
+
+
+def _is_image(value: object) -> bool:
+    return hasattr(value, "_repr_png_") and not type(value).__module__.startswith("matplotlib")
 
 
 class Session:
@@ -124,7 +135,7 @@ class Session:
         if printed:
             asis = options.get("output") == "asis"
             result.outputs.append(MarkdownOut(printed) if asis else VerbatimOut(printed.rstrip()))
-        shown = _display(value)
+        shown = self._image(value, chunk) if _is_image(value) else _display(value)
         if shown is not None:
             result.outputs.append(shown)
         for number in sorted(set(plt.get_fignums()) - before):
@@ -135,13 +146,24 @@ class Session:
                 result.outputs.append(VerbatimOut(f"Warning: {w.message}"))
         return result
 
-    def _save_figure(self, fig, chunk: Chunk, number: int) -> FigureOut:
+    def _stem(self, chunk: Chunk, suffix: str) -> Path:
         self.figure_dir.mkdir(parents=True, exist_ok=True)
-        stem = self.figure_dir / f"{chunk.label or f'chunk-{chunk.line}'}-{number}"
+        return self.figure_dir / f"{chunk.label or f'chunk-{chunk.line}'}-{suffix}"
+
+    def _save_figure(self, fig, chunk: Chunk, number: int) -> FigureOut:
+        stem = self._stem(chunk, str(number))
         png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
         fig.savefig(png, dpi=300, bbox_inches="tight", metadata={"Software": None})
         fig.savefig(svg, bbox_inches="tight", metadata={"Date": None})
         return FigureOut(png=png, svg=svg)
+
+    def _image(self, value: object, chunk: Chunk) -> FigureOut:
+        """An object that displays as a PNG image by IPython's protocol (`_repr_png_`), as Jupyter
+        shows it; every format gets that PNG."""
+        png = self._stem(chunk, "image").with_suffix(".png")
+        data = value._repr_png_()  # type: ignore[attr-defined]
+        png.write_bytes(data[0] if isinstance(data, tuple) else data)
+        return FigureOut(png=png, svg=None)
 
     def inline(self, expr: str, line: int) -> str:
         """Evaluate an inline `{python} expr`, reporting failures at the prose line."""
@@ -151,3 +173,164 @@ class Session:
             message = f"inline expression `{expr}` failed: {type(exc).__name__}: {exc}"
             raise BuildError(located(self.name, line, message), exit_code=1) from None
         return inline_markdown(value)
+
+
+class _Messages(logging.Handler):
+    """Log records (INFO and above) the document's code emits while a unit runs: its progress."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _log_messages() -> Iterator[list[str]]:
+    handler = _Messages()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(min(level, logging.INFO) if level else logging.INFO)
+    try:
+        yield handler.lines
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+class Runner:
+    """Runs the document's units in order, or reuses each one's stored output (`qrender.cache`).
+
+    A unit can only run in the namespace the units before it built, so every unit up to the last one
+    without a valid entry runs; every unit after it is reused without running any code. A prose edit
+    that leaves the code alone therefore runs nothing. Offers `inline` and `name` as a `Session`
+    does, so the assembler and the front matter read through it unchanged.
+    """
+
+    def __init__(
+        self, session: Session, units: list[Unit], cache: UnitCache, staging: Path, ignore: list[Path],
+        progress: Progress,
+    ) -> None:
+        self.session = session
+        self.name = session.name
+        self.units = units
+        self.cache = cache
+        self.staging = staging
+        self.ignore = ignore
+        self.progress = progress
+        self.entries = [cache.lookup(unit) for unit in units]
+        self.last_to_run = max((i for i, entry in enumerate(self.entries) if entry is None), default=-1)
+        self.position = {id(unit): i for i, unit in enumerate(units)}
+        self.by_part = {id(unit.part): unit for unit in units if unit.part is not None}
+        self.recorder = recorder(ignore)
+        self.footprint: Footprint | None = None
+        self.fresh: list[tuple[Unit, Entry]] = []
+        self.values: list[str] = []
+        self.live = False
+        self.inline_steps = {"ran": 0, "reused": 0, "seconds": 0.0}
+
+    def _runs(self, unit: Unit) -> bool:
+        return self.position[id(unit)] <= self.last_to_run
+
+    @contextlib.contextmanager
+    def _recording(self, unit: Unit) -> Iterator[list[str]]:
+        """Record what the unit touches; afterwards its entry holds the footprint of all units so far."""
+        if self.footprint is None:  # modules loaded before any code ran: read, but never opened by it
+            self.footprint = footprint(loaded_modules(self.ignore), set(), self.cache.hashes)
+        with _log_messages() as messages, self.recorder.recording():
+            yield messages
+        touched = footprint(self.recorder.files, self.recorder.folders, self.cache.hashes)
+        self.footprint = {**self.footprint, **touched}
+
+    def _keep(self, unit: Unit, outputs: list) -> None:
+        assert self.footprint is not None
+        self.fresh.append((unit, Entry(dict(self.footprint), outputs)))
+
+    def chunk(self, chunk: Chunk) -> ChunkResult:
+        unit = self.by_part[id(chunk)]
+        if not self._runs(unit):
+            entry = self.entries[self.position[id(unit)]]
+            assert entry is not None
+            self.progress.step("chunk", unit.name, "reused", 0.0)
+            return ChunkResult(chunk, [self._thaw(o) for o in entry.outputs])
+        started = time.perf_counter()
+        with self._recording(unit) as messages:
+            result = self.session.run_chunk(chunk)
+        self._keep(unit, [self._freeze(o) for o in result.outputs])
+        self.progress.step("chunk", unit.name, "ran", time.perf_counter() - started, messages)
+        return result
+
+    @contextlib.contextmanager
+    def inline_code(self, part: Prose | None) -> Iterator[None]:
+        """Around the inline expressions of one prose part (None: the front matter's)."""
+        unit = next((u for u in self.units if u.kind == "front"), None) if part is None else (
+            self.by_part.get(id(part))
+        )
+        if unit is None:
+            self.live, self.values = True, []
+            yield
+            return
+        self.live = self._runs(unit)
+        if not self.live:
+            entry = self.entries[self.position[id(unit)]]
+            assert entry is not None
+            self.values = list(reversed(entry.outputs))
+            self.inline_steps["reused"] += 1
+            yield
+            return
+        self.values = []
+        started = time.perf_counter()
+        with self._recording(unit):
+            yield
+        self._keep(unit, list(self.values))
+        self.inline_steps["ran"] += 1
+        self.inline_steps["seconds"] += time.perf_counter() - started
+
+    def inline(self, expr: str, line: int) -> str:
+        if not self.live:
+            return self.values.pop()
+        value = self.session.inline(expr, line)
+        self.values.append(value)
+        return value
+
+    def finish(self) -> None:
+        """Report the inline code, then store the new entries whose footprint still holds on a fresh
+        look (a file changed while the document ran makes its entry unsafe, so it is not stored)."""
+        ran, reused = self.inline_steps["ran"], self.inline_steps["reused"]
+        if ran or reused:
+            status = "ran" if ran else "reused"
+            name = f"{ran + reused} prose part(s) with inline code ({reused} reused)"
+            self.progress.step("inline", name, status, self.inline_steps["seconds"])
+        fresh = Hashes()
+        for unit, entry in self.fresh:
+            if fresh.holds(entry.footprint):
+                self.cache.store(unit, entry)
+
+    def document_footprint(self) -> Footprint:
+        """Everything the document's code touched: the last unit's footprint (stored or just made)."""
+        result: Footprint = {}
+        if self.entries and self.last_to_run < len(self.units) - 1:
+            last = self.entries[-1]
+            assert last is not None
+            result.update(last.footprint)
+        result.update(self.footprint or {})
+        return result
+
+    def _freeze(self, output: object) -> object:
+        if isinstance(output, FigureOut):
+            files = [p for p in (output.png, output.svg) if p is not None]
+            return ("figure", [(p.relative_to(self.staging).as_posix(), p.read_bytes()) for p in files])
+        return output
+
+    def _thaw(self, stored: object) -> object:
+        if isinstance(stored, tuple) and stored[0] == "figure":
+            paths = []
+            for name, content in stored[1]:
+                path = self.staging / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+                paths.append(path)
+            return FigureOut(png=paths[0], svg=paths[1] if len(paths) > 1 else None)
+        return stored

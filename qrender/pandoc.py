@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -45,10 +46,27 @@ def _first_table(node) -> dict | None:
     return found[0] if found else None
 
 
-def read_tables(html_tables: list[str]) -> list[dict]:
-    """Read each table's HTML (great_tables or pandas) into a pandoc Table, spans kept."""
+def read_tables(html_tables: list[str], cache: Path | None = None) -> list[dict]:
+    """Read each table's HTML (great_tables or pandas) into a pandoc Table, spans kept; reused from
+    `cache` (a folder) while the HTML and the installed pandoc are the same."""
     if not html_tables:
         return []
+    if cache is not None:
+        from qrender.cache import environment
+
+        key = hashlib.sha256("\0".join([environment(), *html_tables]).encode()).hexdigest()
+        stored = cache / f"{key}.json"
+        if stored.is_file():
+            return json.loads(stored.read_text(encoding="utf-8"))
+        tables = read_tables(html_tables)
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = stored.with_suffix(".partial")
+        partial.write_text(json.dumps(tables), encoding="utf-8")
+        os.replace(partial, stored)
+        for old in cache.glob("*.json"):  # one document: older versions of its tables are never read
+            if old != stored:
+                old.unlink(missing_ok=True)
+        return tables
     wrapped = "".join(
         f'<div id="qrender-t{i}">{html}</div>' for i, html in enumerate(html_tables, 1)
     )
@@ -91,12 +109,14 @@ def _place_tables(blocks: list, tables: list[dict]) -> list:
     return placed
 
 
-def document_ast(markdown: str, html_tables: list[str], cwd: Path, bibliography: bool) -> dict:
-    """One AST for all formats: markdown parsed, tables placed, citations resolved once."""
-    ast = json.loads(run_pandoc(["-f", "markdown", "-t", "json"], markdown, cwd=cwd))
-    ast["blocks"] = _place_tables(ast["blocks"], read_tables(html_tables))
-    if bibliography:
-        ast = json.loads(run_pandoc(["-f", "json", "-t", "json", "--citeproc"], json.dumps(ast), cwd))
+def document_ast(
+    markdown: str, html_tables: list[str], cwd: Path, bibliography: bool, cache: Path | None = None
+) -> dict:
+    """One AST for all formats: markdown parsed with citations resolved (one pandoc run; the tables
+    hold no citations), then the tables placed (their reading reused from `cache`)."""
+    citeproc = ["--citeproc"] if bibliography else []
+    ast = json.loads(run_pandoc(["-f", "markdown", "-t", "json", *citeproc], markdown, cwd=cwd))
+    ast["blocks"] = _place_tables(ast["blocks"], read_tables(html_tables, cache))
     return ast
 
 

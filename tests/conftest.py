@@ -40,10 +40,10 @@ PROJECT_FILES = [
 PUBLISHED = ROOT.parent / "shared" / "seed" / "published.yaml"
 
 
-def copy_project(target: Path, synthetic: bool = True) -> Path:
+def copy_project(target: Path, synthetic: bool = True, origin: Path = ROOT) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     for name in PROJECT_FILES:
-        source = ROOT / name
+        source = origin / name
         if source.is_dir():
             shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:

@@ -240,3 +240,49 @@ def test_outputs_are_readable_by_others(built):
     assert built.stat().st_mode & 0o777 == 0o755
     for path in built.rglob("*"):
         assert path.stat().st_mode & 0o044 == 0o044, f"{path.name} is not readable by others"
+
+
+def _report(project: Path) -> dict:
+    import json
+
+    return json.loads((project / ".cache" / "qrender" / "report.json").read_text())
+
+
+def _ran(project: Path) -> list[str]:
+    steps = _report(project)["steps"]
+    return [s["name"] for s in steps if s["kind"] in ("front", "chunk", "inline") and s["status"] == "ran"]
+
+
+def _html(project: Path) -> str:
+    soup = BeautifulSoup((project / "_manuscript" / "index.html").read_text(encoding="utf-8"), "lxml")
+    return " ".join(soup.get_text(" ").split())
+
+
+def test_code_reused_until_what_it_read_or_wrote_changes(tmp_path):
+    """A chunk's output is reused while its code, all code before it, and every file it read or
+    wrote hold; a file outside `qrender.inputs` counts as much as one inside."""
+    project = copy_fixture(tmp_path)
+    _append(project, "\n```{python}\n#| label: notes\nprint(open('notes.txt').read())\n```\n")
+    (project / "notes.txt").write_text("first note")
+    assert render(project).returncode == 0
+    assert "notes" in _ran(project) and "first note" in _html(project)
+
+    qmd = project / "article.qmd"
+    qmd.write_text(qmd.read_text().replace("Survival curves follow", "Survival curves always follow"))
+    assert render(project).returncode == 0
+    assert _ran(project) == [], "a prose edit runs no code"
+    assert "Survival curves always follow Kaplan and Meier" in _html(project)
+
+    (project / "notes.txt").write_text("second note")  # not a declared input, but read by a chunk
+    again = render(project)
+    assert again.returncode == 0 and "up to date" not in again.stdout
+    assert "notes" in _ran(project) and "second note" in _html(project)
+
+    (project / "figures" / "bars.png").unlink()  # written by the setup chunk
+    assert render(project).returncode == 0
+    assert "setup" in _ran(project) and (project / "figures" / "bars.png").exists()
+
+    qmd.write_text(qmd.read_text().replace("n_patients = len(trial)", "n_patients = len(trial) + 1"))
+    assert render(project).returncode == 0
+    assert {"setup", "fig-km", "tbl-arms", "tbl-gt", "notes"} <= set(_ran(project))
+    assert "We studied 9 patients" in _html(project)

@@ -1,0 +1,53 @@
+"""The analysis cache and the print files: reused by content, and equal to what a fresh run writes."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+import analysis
+from analysis import cache, codebook, figures, plots
+from analysis.variables import manuscript_yaml, quarto_variables
+from tests.conftest import COHORT, ROOT
+
+MANUSCRIPT = ROOT / "manuscript.qmd"
+
+
+def test_the_key_names_the_codebook_the_loader_reads():
+    assert cache.CODEBOOK == codebook.DEFAULT_CODEBOOK
+
+
+@pytest.fixture(scope="module")
+def fresh():
+    return analysis.run(COHORT, manuscript=MANUSCRIPT)
+
+
+def test_a_cached_run_writes_what_a_fresh_run_writes(tmp_path, fresh):
+    entry = cache.analysis_entry(COHORT, cache=tmp_path / "cache")
+    assert not entry.reused
+    assert cache.analysis_entry(COHORT, cache=tmp_path / "cache").reused
+    entry.write(tmp_path / "light", manuscript=MANUSCRIPT)  # what the post-render step writes
+    fresh.write(tmp_path / "fresh")
+    for name in ("numbers.json", "analysis-data.csv"):
+        assert (tmp_path / "light" / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes(), name
+    variables = yaml.safe_load(entry.variables() + manuscript_yaml(MANUSCRIPT))
+    assert variables == quarto_variables(fresh.ledger)
+
+
+def test_print_files_are_rewritten_only_when_the_figure_changes(tmp_path, fresh):
+    folder, records = tmp_path / "figures", tmp_path / "records"
+    forest = plots.DRAWERS["forest_os"](fresh)
+    first = figures.save(forest, folder, "forest", records)
+    written = {ext: (path.read_bytes(), path.stat().st_mtime_ns) for ext, path in first.files.items()}
+    again = figures.save(forest, folder, "forest", records)
+    assert again.content == first.content
+    assert {ext: (p.read_bytes(), p.stat().st_mtime_ns) for ext, p in again.files.items()} == written
+
+    first.files["tiff"].unlink()  # a missing (or edited) print file is written again
+    restored = figures.save(forest, folder, "forest", records)
+    assert restored.files["tiff"].read_bytes() == written["tiff"][0]
+
+    other = figures.save(plots.DRAWERS["forest_pfs"](fresh), folder, "forest", records)
+    assert other.content != first.content
+    assert other.files["png"].read_bytes() != written["png"][0]
+    assert other.files["png"].stat().st_size > 0 and other.files["pdf"].read_bytes()[:4] == b"%PDF"
