@@ -35,7 +35,7 @@ def raw_rows() -> pd.DataFrame:
 
 PROJECT_FILES = [
     "manuscript.qmd", "_quarto.yml", "references.bib", "prerender.py", "postrender.py", "requirements.lock",
-    "data", "supplement", "analysis", "qrender",
+    "data", "supplement", "analysis", "qrender", "review",
 ]
 PUBLISHED = ROOT.parent / "shared" / "seed" / "published.yaml"
 
@@ -56,9 +56,26 @@ def copy_project(target: Path, synthetic: bool = True) -> Path:
     return target
 
 
-def build(project: Path) -> Path:
+# qrender with typst.compile wrapped to keep the typst source beside the PDF (as Quarto's
+# keep-typ does): tests edit that source and compile it again to tamper with a PDF at the text level.
+KEEP_TYPST = """
+import shutil, sys
+from pathlib import Path
+import typst
+compile_pdf = typst.compile
+def compile_and_keep(source, *args, **kwargs):
+    shutil.copy(source, Path(source).with_name(Path(source).name.lstrip(".")))
+    return compile_pdf(source, *args, **kwargs)
+typst.compile = compile_and_keep
+from qrender.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def build(project: Path, keep_typst: bool = False) -> Path:
+    command = ["-c", KEEP_TYPST] if keep_typst else ["-m", "qrender"]
     result = subprocess.run(
-        [sys.executable, "-m", "qrender", str(project)], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, *command, str(project)], capture_output=True, text=True, cwd=ROOT
     )
     assert result.returncode == 0, result.stderr
     return project / "_manuscript"
@@ -66,4 +83,5 @@ def build(project: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
-    return build(copy_project(tmp_path_factory.mktemp("article") / "project"))
+    """The article built from a copy of the project; its typst source kept as manuscript.typ."""
+    return build(copy_project(tmp_path_factory.mktemp("article") / "project"), keep_typst=True)
