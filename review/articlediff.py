@@ -193,24 +193,52 @@ def annotate(article: Article, reference: Article, places: bool = True) -> Artic
 
 
 def _not_repeated(article: Article, reference: Article, target: list[int | None]) -> list[bool]:
-    """False for the words of lines that repeat a table's headings or notes without a counterpart."""
-    furniture: set[tuple[str, ...]] = set()
+    """False for the words of lines that repeat a table's column headings or notes: of the lines
+    with the same words in one table, only the first heading line and the last note line count.
+
+    A heading or note line is one whose words are aligned with heading or note cells, or stand
+    between such words (a wrapped heading's words need not be in the cells' order)."""
+    if not reference.words:
+        return [True] * len(article.words)
     lines: dict[int, list[int]] = {}
     for i, word in enumerate(article.words):
         lines.setdefault(word.unit, []).append(i)
+    before = _nearest(target)
+    after = _nearest(target[::-1])[::-1]
+
+    def kind(index: int | None) -> str:
+        return reference.units[reference.words[index].unit].kind if index is not None else ""
+
+    kinds: dict[tuple[str, ...], str] = {}
     for indices in lines.values():
-        if all(target[i] is not None for i in indices) and all(
-            reference.units[reference.words[target[i]].unit].kind in ("table heading", "table note")
-            for i in indices
-        ):
-            furniture.add(tuple(article.words[i].text for i in indices))
+        found = set()
+        for i in indices:
+            found |= {kind(target[i])} if target[i] is not None else {kind(before[i]), kind(after[i])}
+        if len(found) == 1 and found <= {"table heading", "table note"}:
+            kinds[tuple(article.words[i].text for i in indices)] = found.pop()
+    groups: dict[tuple, list[list[int]]] = {}
+    for indices in lines.values():
+        words = tuple(article.words[i].text for i in indices)
+        if words in kinds and before[indices[0]] is not None:
+            table = reference.units[reference.words[before[indices[0]]].unit].place.split(", ")[0]
+            groups.setdefault((words, table), []).append(indices)
     keep = [True] * len(article.words)
-    for indices in lines.values():
-        repeated = tuple(article.words[i].text for i in indices) in furniture
-        if repeated and all(target[i] is None for i in indices):
-            for i in indices:
-                keep[i] = False
+    for (words, _), occurrences in groups.items():
+        counted = occurrences[0] if kinds[words] == "table heading" else occurrences[-1]
+        for indices in occurrences:
+            if indices is not counted:
+                for i in indices:
+                    keep[i] = False
     return keep
+
+
+def _nearest(target: list[int | None]) -> list[int | None]:
+    """For each position, the last aligned index at or before it."""
+    out, last = [], None
+    for t in target:
+        last = t if t is not None else last
+        out.append(last)
+    return out
 
 
 def _subset(article: Article, keep: list[bool]) -> Article:

@@ -134,7 +134,7 @@ def pandoc_document(path: Path, fmt: str, *options: str) -> dict:
     args = [pypandoc.get_pandoc_path(), "-f", fmt, "-t", "json", *options, str(path)]
     result = subprocess.run(args, capture_output=True, text=True)
     if result.returncode != 0:
-        raise ArticleError(f"{path}: pandoc cannot read it as {fmt}: {result.stderr.strip()}")
+        raise ArticleError(f"{path}: cannot be read as {fmt} (pandoc: {result.stderr.strip()})")
     return json.loads(result.stdout)
 
 
@@ -496,10 +496,10 @@ class _PdfReader:
         for number, (width, height, chunks) in enumerate(pages, 1):
             margins = margins or page_margins(width, height)
             left, top = margins
-            body = [c for c in chunks if top - 2 <= c[1] <= height - top + 2 and c[0] >= left - 2]
+            body = [c for c in chunks if top - 2 <= c.y <= height - top + 2 and c.x >= left - 2]
             outside = [c for c in chunks if c not in body]
-            furniture.append(" ".join(c[2].strip() for c in outside))
-            numbers = [(y, t.strip()) for x, y, t, _ in outside if x < left - 2 and t.strip().isdigit()]
+            furniture.append(" ".join(c.text.strip() for c in outside))
+            numbers = [(c.y, c.text.strip()) for c in outside if c.x < left - 2 and c.text.strip().isdigit()]
             for y, text in _lines(body):
                 near = [(abs(my - y), n) for my, n in numbers if abs(my - y) < 4.5]
                 where = f"page {number}, line {min(near)[1]}" if near else f"page {number}"
@@ -510,7 +510,16 @@ class _PdfReader:
         return self.article
 
 
-Chunk = tuple[float, float, str, float | None]  # x, baseline y from the bottom, text, x where it ends
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of text on a PDF page: where it starts, its baseline (from the page bottom), its
+    size, and where it ends (None when the reader does not say; the text then carries its spaces)."""
+
+    x: float
+    y: float
+    text: str
+    size: float
+    end: float | None = None
 
 
 def _pdftotext_pages(path: Path) -> list[tuple[float, float, list[Chunk]]] | None:
@@ -521,15 +530,15 @@ def _pdftotext_pages(path: Path) -> list[tuple[float, float, list[Chunk]]] | Non
     if result.returncode != 0:
         return None
     pages = []
+    word = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
     for page in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', result.stdout, re.S):
         width, height = float(page.group(1)), float(page.group(2))
-        words = re.finditer(
-            r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', page.group(3)
-        )
-        chunks = [
-            (float(w.group(1)), height - float(w.group(3)), html.unescape(w.group(4)), float(w.group(2)))
-            for w in words
-        ]
+        chunks = []
+        for w in word.finditer(page.group(3)):
+            x, top, end, bottom = (float(w.group(i)) for i in range(1, 5))
+            size = (bottom - top) / 1.2  # poppler's box spans ascent to descent, about 1.2 em
+            baseline = height - bottom + 0.22 * size * 1.2  # the descent lies below the baseline
+            chunks.append(Chunk(x, baseline, html.unescape(w.group(5)), size, end))
         pages.append((width, height, chunks))
     return pages
 
@@ -546,7 +555,8 @@ def _pypdf_pages(path: Path) -> list[tuple[float, float, list[Chunk]]]:
             if text.strip():
                 x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
                 y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-                chunks.append((x, y, text, None))
+                scale = abs(tm[3] * cm[3]) or 1.0
+                chunks.append(Chunk(x, y, text, size * scale))
 
         page.extract_text(visitor_text=visit)
         pages.append((float(page.mediabox.width), float(page.mediabox.height), chunks))
@@ -554,22 +564,33 @@ def _pypdf_pages(path: Path) -> list[tuple[float, float, list[Chunk]]]:
 
 
 def _lines(chunks: list[Chunk]) -> list[tuple[float, str]]:
-    """Chunks grouped into lines from the top of the page (raised text such as a footnote mark
-    joins its line), each line's chunks from left to right, a space where they stand apart."""
-    lines: list[tuple[float, list[Chunk]]] = []
-    for chunk in sorted(chunks, key=lambda c: (-c[1], c[0])):
-        if lines and lines[-1][0] - chunk[1] < 4.5:
-            lines[-1][1].append(chunk)
+    """Chunks grouped into lines from the top of the page, each line's chunks from left to right
+    with a space where they stand apart. Smaller text raised a little above the line below it (a
+    footnote or affiliation mark) belongs to that line."""
+    rows: list[list[Chunk]] = []
+    for chunk in sorted(chunks, key=lambda c: (-c.y, c.x)):
+        if rows and abs(rows[-1][0].y - chunk.y) < 1.0:
+            rows[-1].append(chunk)
         else:
-            lines.append((chunk[1], [chunk]))
+            rows.append([chunk])
+    merged: list[list[Chunk]] = []
+    for i, row in enumerate(rows):
+        below = rows[i + 1] if i + 1 < len(rows) else None
+        if below:
+            size = max(c.size for c in below)
+            raised = 0 < row[0].y - below[0].y < 0.6 * size
+            if raised and max(c.size for c in row) < 0.85 * size:
+                below.extend(row)  # a mark raised above the next line
+                continue
+        merged.append(row)
     out = []
-    for y, parts in lines:
+    for row in merged:
         text, end = "", None
-        for x, _, piece, stop in sorted(parts, key=lambda c: c[0]):
-            gap = end is not None and x - end > 1.0
-            text += (" " if gap and text and not text.endswith(" ") else "") + piece
-            end = stop
-        out.append((y, text))
+        for chunk in sorted(row, key=lambda c: c.x):
+            gap = end is not None and chunk.x - end > 1.0
+            text += (" " if gap and text and not text.endswith(" ") else "") + chunk.text
+            end = chunk.end
+        out.append((max(c.y for c in row if c.size >= 0.85 * max(r.size for r in row)), text))
     return out
 
 
