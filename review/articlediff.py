@@ -75,6 +75,8 @@ class Difference:
     new_unit: int = -1
     old_words: str = ""  # the changed words alone
     new_words: str = ""
+    old_span: range = range(0)  # the changed words' indices
+    new_span: range = range(0)
 
     @property
     def kind(self) -> str:
@@ -145,6 +147,8 @@ def _difference(edit: Edit, old: Article, new: Article) -> Difference:
         new_unit=new_unit,
         old_words=old.text(edit.old.start, edit.old.stop),
         new_words=new.text(edit.new.start, edit.new.stop),
+        old_span=edit.old,
+        new_span=edit.new,
     )
 
 
@@ -174,7 +178,9 @@ def annotate(article: Article, reference: Article, places: bool = True) -> Artic
             pair = (ref_word.unit, word.unit)
             if not out.units or out.units[-1].stop != i or getattr(out.units[-1], "pair", None) != pair:
                 shown = reference.units[ref_word.unit]
-                out.units.append(Unit(f"{shown.place} ({article.units[word.unit].place})", shown.kind, i, i))
+                place = f"{shown.place} ({article.units[word.unit].place})"
+                where = {"section": shown.section, "row": shown.row, "column": shown.column}
+                out.units.append(Unit(place, shown.kind, i, i, **where))
                 out.units[-1].pair = pair  # type: ignore[attr-defined]
             out.units[-1].stop = i + 1
             unit = len(out.units) - 1

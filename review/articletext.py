@@ -15,6 +15,7 @@ only what the text says, not how it was laid out.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -65,6 +66,26 @@ class Unit:
     start: int = 0  # first word
     stop: int = 0  # one past the last word
     context: tuple[int, int] | None = None  # the words of the sentence or cell it is part of, if larger
+    section: str = ""  # "Results › Survival" (text), or the table's name
+    row: str = ""  # table cells: the row's name
+    column: str = ""  # table cells: the column's name
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str  # "Figure 2 (Kaplan-Meier estimates of overall survival …)"
+    image: str  # SHA-256 of the image (its file, or its data URI): a figure drawn anew differs
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A table cell by table, row and column, for comparing two versions of a table cell by cell."""
+
+    table: str  # "Table 1 (Baseline characteristics …)"
+    row: str  # the row's name; "column headings" or "note" outside the body
+    column: str  # the column's name
+    index: int  # the column's position
+    text: str
 
 
 @dataclass
@@ -74,6 +95,8 @@ class Article:
     words: list[Word] = field(default_factory=list)
     units: list[Unit] = field(default_factory=list)
     stamp: Stamp | None = None
+    figures: list[Figure] = field(default_factory=list)
+    cells: list[Cell] = field(default_factory=list)
 
     def tokens(self) -> list[str]:
         return [w.text for w in self.words]
@@ -188,13 +211,56 @@ def blocks_text(blocks: list) -> str:
     return " ".join(p for p in parts if p)
 
 
+def paragraphs(document: dict) -> list[str]:
+    """The text of every paragraph, heading and table cell of a pandoc document, in reading order,
+    empty ones left out: what must agree, paragraph by paragraph, between two files of one text."""
+    out: list[str] = []
+
+    def walk(blocks: list) -> None:
+        for block in blocks:
+            kind, content = block["t"], block.get("c")
+            if kind in ("Para", "Plain", "Header"):
+                text = plain(content[2] if kind == "Header" else content)
+                if text:
+                    out.append(text)
+            elif kind in ("Div", "Figure"):
+                if kind == "Figure":
+                    walk(content[1][1])
+                walk(content[-1])
+            elif kind == "BlockQuote":
+                walk(content)
+            elif kind in ("BulletList", "OrderedList"):
+                for item in content if kind == "BulletList" else content[1]:
+                    walk(item)
+            elif kind == "Table":
+                walk(content[1][1])
+                for row in (r for part in table_parts(block) for r in part):
+                    for cell in row[1]:
+                        walk(cell[4])
+
+    title = document.get("meta", {}).get("title")
+    if title:
+        out.append(plain(_meta_inlines(title)))
+    walk(document["blocks"])
+    return out
+
+
+def table_parts(table: dict) -> list[list]:
+    """The row lists of a pandoc table (head, each body's head and rows, foot), in order."""
+    _, _, _, head, bodies, foot = table["c"]
+    parts = [head[1]]
+    for body in bodies:
+        parts += [body[2], body[3]]
+    return [*parts, foot[1]]
+
+
 class _Builder:
     """Words and units of one article, added unit by unit."""
 
     def __init__(self, article: Article) -> None:
         self.article = article
 
-    def unit(self, place: str, kind: str, pieces: list[tuple[str, str]]) -> None:
+    def unit(self, place: str, kind: str, pieces: list[tuple[str, str]], **where: str) -> None:
         """Add a unit from (text, key) pieces; stamp lines are page furniture and are left out."""
         pieces = [(normal(t), k) for t, k in pieces]
         text = "".join(t for t, _ in pieces)
@@ -212,7 +278,7 @@ class _Builder:
             Word(word, index, keys[offset] if offset < len(keys) else "", space)
             for word, offset, space in words
         ]
-        self.article.units.append(Unit(place, kind, start, len(self.article.words)))
+        self.article.units.append(Unit(place, kind, start, len(self.article.words), **where))
 
 
 def sentences(pieces: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
@@ -279,7 +345,7 @@ class _DocumentReader:
             return
         self.sections = [*self.sections[: level - 1], text]
         self.paragraph = 0
-        self.add.unit(f"{self.section}, heading", "heading", inline_text(inlines))
+        self.add.unit(f"{self.section}, heading", "heading", inline_text(inlines), section=self.section)
 
     def _para(self, block: dict) -> None:
         self.paragraph += 1
@@ -290,7 +356,7 @@ class _DocumentReader:
         if lead.endswith(":"):  # "Results:" in a structured abstract
             where = f"{self.section} › {lead.rstrip(':')}"
         for i, sentence in enumerate(sentences(pieces), 1):
-            self.add.unit(f"{where}, sentence {i}", "sentence", sentence)
+            self.add.unit(f"{where}, sentence {i}", "sentence", sentence, section=self.section)
 
     _plain = _para
 
@@ -323,22 +389,23 @@ class _DocumentReader:
         self.figures += 1
         caption = blocks_text(block["c"][1][1])
         name = _numbered(caption, "Figure") or f"Figure {self.figures}"
+        self.article.figures.append(Figure(name, image_digest(block)))
         for b in block["c"][1][1]:
-            self.add.unit(f"{name}, caption", "caption", inline_text(_first_inlines(b)))
+            self.add.unit(f"{name}, caption", "caption", inline_text(_first_inlines(b)), section=name)
 
     def _table(self, block: dict) -> None:
         self.tables += 1
         grid = TableGrid(block)
         name = _numbered(grid.caption, "Table") or f"Table {self.tables}"
         for b in block["c"][1][1]:
-            self.add.unit(f"{name}, caption", "caption", inline_text(_first_inlines(b)))
+            self.add.unit(f"{name}, caption", "caption", inline_text(_first_inlines(b)), section=name)
         for cell in grid.cells:
             kind = {"foot": "table note", "head": "table heading"}.get(cell.part, "cell")
             if cell.part == "foot":
                 where = f"{name}, note"
             elif cell.part == "head":
                 where = f"{name}, column heading '{grid.column_name(cell.column)}'"
-            elif grid.is_group(cell.row):
+            elif cell.part == "group" or grid.is_group(cell.row):
                 where = f"{name}, row group '{grid.row_name(cell.row)}'"
             elif cell.column == 0 and grid.column_name(0) == "column 1":
                 where = f"{name}, row '{grid.row_name(cell.row)}', label"
@@ -349,7 +416,34 @@ class _DocumentReader:
                 if pieces:
                     pieces.append((" ", ""))
                 pieces += inline_text(_first_inlines(b))
-            self.add.unit(where, kind, pieces)
+            row = grid.row_name(cell.row) if kind == "cell" else ""
+            column = grid.column_name(cell.column) if kind == "cell" and not grid.is_group(cell.row) else ""
+            self.add.unit(where, kind, pieces, section=name, row=row, column=column)
+            text = " ".join(normal("".join(t for t, _ in pieces)).split())
+            named = grid.row_name(cell.row)
+            self.article.cells.append(Cell(name, named, grid.column_name(cell.column), cell.column, text))
+
+
+def image_digest(node: object) -> str:
+    """SHA-256 of the images in a pandoc node: each image's file where it is one, else its source
+    (an HTML data URI holds the image itself)."""
+    digest = hashlib.sha256()
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            if value.get("t") == "Image":
+                source = value["c"][2][0]
+                path = Path(source)
+                is_file = not source.startswith("data:") and len(source) < 4096 and path.is_file()
+                digest.update(path.read_bytes() if is_file else source.encode())
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(node)
+    return digest.hexdigest()
 
 
 def _is_title(block: dict) -> bool:
@@ -406,16 +500,14 @@ class TableGrid:
     column (its headings, spanner first) and each body row (its row group, then its stub)."""
 
     def __init__(self, table: dict) -> None:
-        _, caption, colspecs, head, bodies, foot = table["c"]
+        _, caption, colspecs, _, bodies, _ = table["c"]
         self.caption = blocks_text(caption[1])
         self.width = len(colspecs)
         self.cells: list[GridCell] = []
         self.rows: list[tuple[str, list[GridCell]]] = []
         occupied: dict[tuple[int, int], bool] = {}
-        parts = [("head", head[1])]
-        for body in bodies:
-            parts += [("head", body[2]), ("body", body[3])]
-        parts.append(("foot", foot[1]))
+        kinds = ["head", *(["group", "body"] * len(bodies)), "foot"]  # a body's own head: its group
+        parts = list(zip(kinds, table_parts(table), strict=True))
         for part, rows in parts:
             for row in rows:
                 r = len(self.rows)
@@ -455,7 +547,10 @@ class TableGrid:
                 group = blocks_text(row[0].blocks)  # a row-group label spanning the table
                 names[r] = group
                 continue
-            if part == "head":
+            if part in ("head", "group"):
+                if part == "group":
+                    group = " ".join(blocks_text(c.blocks) for c in row)
+                    names[r] = group
                 continue
             count += 1
             first = blocks_text(row[0].blocks) if row and row[0].column == 0 else ""
@@ -471,6 +566,11 @@ class TableGrid:
         return self._columns[column] if column < len(self._columns) else f"column {column + 1}"
 
     def row_name(self, row: int) -> str:
+        """A body row's name; for head and foot rows "column headings 1", "note 2" (by position)."""
+        part = self.rows[row][0]
+        if part in ("head", "foot"):
+            same = [r for r, (p, _) in enumerate(self.rows) if p == part]
+            return f"{'column headings' if part == 'head' else 'note'} {same.index(row) + 1}"
         return self._row_names.get(row, f"row {row + 1}")
 
 

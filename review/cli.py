@@ -7,6 +7,9 @@ from analysis.cli import main as run
 # sub-command -> module providing `add_arguments(parser)` and `command(args) -> int`
 COMMANDS: dict[str, str] = {
     "verify": "review.verify",
+    "submission": "review.submission",
+    "diff": "review.diff",
+    "changes": "review.changes",
 }
 
 

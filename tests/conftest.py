@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -81,7 +82,62 @@ def build(project: Path, keep_typst: bool = False) -> Path:
     return project / "_manuscript"
 
 
+def update_cohort(folder: Path) -> Path:
+    """The next data version, as after a data update: five more patients, and three living patients
+    followed for three months longer, with the cut-off moved on to cover them."""
+    path = folder / "cohort.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    extra = frame.tail(5).copy()
+    extra["patient_id"] = [f"P{len(frame) + 1 + i:04d}" for i in range(5)]
+    alive = frame.index[frame["death_date"] == ""][:3]
+    later = pd.to_datetime(frame.loc[alive, "last_followup_date"]) + pd.Timedelta(days=90)
+    frame.loc[alive, "last_followup_date"] = later.dt.strftime("%Y-%m-%d")
+    pd.concat([frame, extra], ignore_index=True).to_csv(path, index=False)
+    meta_path = folder / "cohort.meta.yaml"
+    meta = yaml.safe_load(meta_path.read_text())
+    meta["cutoff_date"] = max(pd.Timestamp(str(meta["cutoff_date"])), later.max()).strftime("%Y-%m-%d")
+    meta_path.write_text(yaml.safe_dump(meta, sort_keys=False))
+    return path
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
     """The article built from a copy of the project; its typst source kept as manuscript.typ."""
     return build(copy_project(tmp_path_factory.mktemp("article") / "project"), keep_typst=True)
+
+
+# A sentence of the article as v1 worded it; v2 restores the manuscript's wording (a prose edit).
+PROSE = ("We therefore compared survival", "We accordingly compared survival")
+
+
+@dataclass
+class Resubmission:
+    project: Path  # a copy of the project after v2 was built and diffed against v1
+    old: Path  # submissions/v1
+    current: Path  # the v2 build (_manuscript)
+    data: Path  # the v2 data file
+    diff: subprocess.CompletedProcess  # `python -m review diff v1`
+
+
+def review(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """`python -m review ...` run in a project copy (its own code, its own submissions)."""
+    command = [sys.executable, "-m", "review", *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=project)
+
+
+@pytest.fixture(scope="session")
+def resubmission(tmp_path_factory) -> Resubmission:
+    """v1 built and archived, then a data update (five more patients, longer follow-up for three)
+    and a prose edit, v2 built, and the resubmission kit made against v1."""
+    project = copy_project(tmp_path_factory.mktemp("resubmission") / "project")
+    qmd = project / "manuscript.qmd"
+    wording = qmd.read_text(encoding="utf-8")
+    assert PROSE[0] in wording
+    qmd.write_text(wording.replace(*PROSE, 1), encoding="utf-8")
+    build(project)
+    archived = review(project, "submission", "v1")
+    assert archived.returncode == 0, archived.stderr
+    qmd.write_text(wording, encoding="utf-8")
+    data = update_cohort(project / "data")
+    current = build(project)
+    return Resubmission(project, project / "submissions" / "v1", current, data, review(project, "diff", "v1"))
