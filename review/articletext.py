@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -316,7 +317,7 @@ class _DocumentReader:
         self.paragraph = 0
         self.tables = 0
         self.figures = 0
-        self.lead = ""  # the bold lead-in naming an abstract's part ("Results:")
+        self.float_name = ""  # the table a float's caption names, for the table inside it
 
     def read(self) -> Article:
         self.article.stamp = find_stamp(self.article.path, self.article.format)
@@ -348,8 +349,10 @@ class _DocumentReader:
         self.add.unit(f"{self.section}, heading", "heading", inline_text(inlines), section=self.section)
 
     def _para(self, block: dict) -> None:
-        self.paragraph += 1
         pieces = inline_text(block["c"])
+        if not "".join(t for t, _ in pieces).strip():  # an image alone is not a paragraph of text
+            return
+        self.paragraph += 1
         first = block["c"][0] if block["c"] else None
         lead = plain(first["c"]) if first and first["t"] == "Strong" else ""
         where = f"{self.section}, paragraph {self.paragraph}"
@@ -386,17 +389,32 @@ class _DocumentReader:
             self._para({"t": "Para", "c": line})
 
     def _figure(self, block: dict) -> None:
-        self.figures += 1
+        """A float: a figure (its caption, its image), or a captioned table (Quarto's HTML wraps
+        tables so), whose caption names the table inside."""
         caption = blocks_text(block["c"][1][1])
-        name = _numbered(caption, "Figure") or f"Figure {self.figures}"
-        self.article.figures.append(Figure(name, image_digest(block)))
+        table = _numbered(caption, "Table")
+        if table:
+            self.float_name = table
+        else:
+            self.figures += 1
+            name = _numbered(caption, "Figure") or f"Figure {self.figures}"
+            self.article.figures.append(Figure(name, image_digest(block)))
         for b in block["c"][1][1]:
-            self.add.unit(f"{name}, caption", "caption", inline_text(_first_inlines(b)), section=name)
+            where = table or name
+            self.add.unit(f"{where}, caption", "caption", inline_text(_first_inlines(b)), section=where)
+        self.blocks(block["c"][2])
+        self.float_name = ""
 
     def _table(self, block: dict) -> None:
-        self.tables += 1
         grid = TableGrid(block)
-        name = _numbered(grid.caption, "Table") or f"Table {self.tables}"
+        if not grid.caption and len(grid.cells) == 1:  # a layout table (Quarto's Word output wraps
+            content = grid.cells[0].blocks  # each captioned table so): its caption names the table
+            self.float_name = _numbered(blocks_text(content[:1]), "Table") if content else ""
+            self.blocks(content)
+            self.float_name = ""
+            return
+        self.tables += 1
+        name = _numbered(grid.caption, "Table") or self.float_name or f"Table {self.tables}"
         for b in block["c"][1][1]:
             self.add.unit(f"{name}, caption", "caption", inline_text(_first_inlines(b)), section=name)
         for cell in grid.cells:
@@ -424,25 +442,27 @@ class _DocumentReader:
             self.article.cells.append(Cell(name, named, grid.column_name(cell.column), cell.column, text))
 
 
+def images(node: object) -> Iterator[dict]:
+    """Every Image inline in a pandoc node, in document order."""
+    if isinstance(node, dict):
+        if node.get("t") == "Image":
+            yield node
+        for value in node.values():
+            yield from images(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from images(value)
+
+
 def image_digest(node: object) -> str:
     """SHA-256 of the images in a pandoc node: each image's file where it is one, else its source
     (an HTML data URI holds the image itself)."""
     digest = hashlib.sha256()
-
-    def walk(value: object) -> None:
-        if isinstance(value, dict):
-            if value.get("t") == "Image":
-                source = value["c"][2][0]
-                path = Path(source)
-                is_file = not source.startswith("data:") and len(source) < 4096 and path.is_file()
-                digest.update(path.read_bytes() if is_file else source.encode())
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(node)
+    for image in images(node):
+        source = image["c"][2][0]
+        path = Path(source)
+        is_file = not source.startswith("data:") and len(source) < 4096 and path.is_file()
+        digest.update(path.read_bytes() if is_file else source.encode())
     return digest.hexdigest()
 
 

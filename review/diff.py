@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 from analysis.errors import UserError
-from review.articletext import pandoc_document, paragraphs
+from review.articletext import images, pandoc_document, paragraphs
 from review.changes import SUBMISSIONS, Version, VersionError, load, report, write_report
 from review.markup import DELETION, INSERTION, finish_revisions, marked_document
 from review.submission import BUILD_STAMP
@@ -62,18 +62,8 @@ def _read(path: Path, *options: str) -> dict:
 def _relative_images(document: dict, base: Path) -> dict:
     """Image paths relative to base (typst resolves absolute paths from the project root)."""
     document = copy.deepcopy(document)
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("t") == "Image":
-                node["c"][2][0] = os.path.relpath(node["c"][2][0], base)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(document)
+    for image in images(document):
+        image["c"][2][0] = os.path.relpath(image["c"][2][0], base)
     return document
 
 

@@ -67,40 +67,78 @@ def copy_sources(root: Path, target: Path, sources: list[Path]) -> None:
             shutil.copy2(source, copy)
 
 
-def rebuild(root: Path, data: Path | None = None) -> Path:
-    """Build the article from `data` (default: the project's own data file) with the current code;
-    return the folder holding its outputs and numbers.json."""
+RENDERERS = ("qrender", "quarto")
+QUARTO_STAMP = ".verify-inputs"  # the inputs' digest a Quarto rebuild was made from
+
+
+def quarto_launcher() -> str | None:
+    """Quarto as the Makefile finds it: $QUARTO, else `quarto` on PATH."""
+    return os.environ.get("QUARTO") or shutil.which("quarto")
+
+
+def rebuild(root: Path, data: Path | None = None, renderer: str = "qrender") -> Path:
+    """Build the article from `data` (default: the project's own data file) with the current code
+    and the given renderer (qrender, or Quarto for articles Quarto rendered); return the folder
+    holding its outputs and numbers.json."""
     from qrender.project import file_sha256, load_project
 
     project = load_project(root)
     workdir = root / PRIVATE
     workdir.mkdir(parents=True, exist_ok=True)
     source = Path(data) if data is not None else root / (project.data or "")
-    name = file_sha256(source)[:16] if source.is_file() else "project"
+    name = (file_sha256(source)[:16] if source.is_file() else "project") + f"-{renderer}"
     with open(workdir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one rebuild at a time in this project
-        copy = workdir / name  # one copy per data set, so verifying two data sets never thrashes
+        copy = workdir / name  # one copy per data set and renderer: verifying two never thrashes
         _prune(workdir, keep=copy)
         copy_sources(root, copy, project_sources(root))
         if data is not None and project.data:
             _place_data(Path(data), copy / project.data)
-        cache = root / ".cache" / "analysis"
-        cache.mkdir(parents=True, exist_ok=True)
-        shared = copy / ".cache" / "analysis"
-        if not shared.is_symlink():
-            shared.parent.mkdir(parents=True, exist_ok=True)
-            if shared.exists():
-                shutil.rmtree(shared)
-            shared.symlink_to(cache.resolve(), target_is_directory=True)
-        result = subprocess.run(
-            [sys.executable, "-m", "qrender", str(copy)], cwd=copy, capture_output=True, text=True
-        )
-        if result.returncode != 0:
-            message = (result.stderr.strip() or result.stdout.strip()).splitlines()[-12:]
-            raise RebuildError(
-                "the article could not be rebuilt from the data to compare with:\n  " + "\n  ".join(message)
-            )
+        _share_analysis_cache(root, copy)
+        if renderer == "quarto":
+            _render_with_quarto(copy)
+        else:
+            _run([sys.executable, "-m", "qrender", str(copy)], copy)
     return copy / project.output_dir
+
+
+def _share_analysis_cache(root: Path, copy: Path) -> None:
+    cache = root / ".cache" / "analysis"
+    cache.mkdir(parents=True, exist_ok=True)
+    shared = copy / ".cache" / "analysis"
+    if not shared.is_symlink():
+        shared.parent.mkdir(parents=True, exist_ok=True)
+        if shared.exists():
+            shutil.rmtree(shared)
+        shared.symlink_to(cache.resolve(), target_is_directory=True)
+
+
+def _render_with_quarto(copy: Path) -> None:
+    """`quarto render` in the copy, skipped when the inputs' content is that of the last render
+    (Quarto itself renders every time)."""
+    from qrender.build import staleness_inputs
+    from qrender.project import input_hash, load_project
+
+    launcher = quarto_launcher()
+    if launcher is None:
+        raise RebuildError("Quarto is needed to rebuild a Quarto article: set QUARTO or put quarto on PATH")
+    project = load_project(copy)
+    digest = input_hash(project, staleness_inputs(project))
+    stamp = copy / project.output_dir / QUARTO_STAMP
+    if stamp.is_file() and stamp.read_text().strip() == digest:
+        return
+    _run([launcher, "render"], copy, {"QUARTO_PYTHON": sys.executable})
+    stamp.write_text(digest + "\n")
+
+
+def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+    environment = {**os.environ, **(env or {})}
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=environment)
+    if result.returncode != 0:
+        message = (result.stderr.strip() or result.stdout.strip()).splitlines()[-12:]
+        raise RebuildError(
+            "the article could not be rebuilt from the data to compare with:\n  " + "\n  ".join(message)
+        )
 
 
 def _prune(workdir: Path, keep: Path, most: int = 3) -> None:

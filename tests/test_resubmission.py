@@ -27,11 +27,10 @@ KIT = "diff-v1"
 
 def paragraphs(docx: Path, resolve: str | None = None) -> list[str]:
     """Non-empty paragraphs of a Word file (table cells included) in document order, white space
-    collapsed, with every
-    revision accepted or rejected as Word does: a deleted paragraph mark joins nothing here because
-    the paragraph is then empty, a revised table row goes as a whole."""
+    collapsed, with every revision accepted or rejected as Word does: a paragraph whose mark is
+    removed is then empty and left out, a revised table row goes as a whole."""
     root = etree.fromstring(zipfile.ZipFile(docx).read("word/document.xml"))
-    gone, kept = {"accept": ("del", "ins"), "reject": ("ins", "del")}.get(resolve, (None, None))
+    gone = {"accept": "del", "reject": "ins"}.get(resolve or "")
     if resolve:
         for row in list(root.iter(f"{W}tr")):
             mark = row.find(f"{W}trPr/{W}{gone}")
