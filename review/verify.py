@@ -13,12 +13,14 @@ that computed it, taken from the provenance spans of the rebuilt HTML. Exit 0 wh
 matches, 1 when anything differs, 2 when the input cannot be verified: not an article of this
 project (no build stamp), built from another data set (its data SHA-256 differs; `--data FILE`
 verifies it against that data set), unreadable, or an article that cannot be rebuilt.
+
+Quarto lays an article out otherwise than qrender (its title block, its table floats), so an
+article Quarto rendered is compared with Quarto's rebuild when Quarto is installed.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from analysis.errors import UserError
 from analysis.ledger import Ledger
+from qrender.project import file_sha256 as sha256
 from review.articlediff import Difference, annotate, differences
 from review.articletext import Article, read_article
 from review.rebuild import RENDERERS, quarto_launcher, rebuild
@@ -46,10 +49,6 @@ class Verdict:
     expected: Article
     words: int
     renderer: str
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def check_stamp(article: Article, data: Path, given: bool) -> None:

@@ -57,7 +57,7 @@ def test_a_tampered_article_fails_naming_place_and_key(
     if case.old.strip() == case.new.strip():
         pytest.skip(f"the data make {name!r} a no-op edit ({case.old!r})")
     tampered = tamper(built, fmt, case, tmp_path / f"tampered-{name.replace(' ', '-')}.{fmt}")
-    code, report, errors = verify_here(capsys, monkeypatch, str(tampered))
+    code, report, errors = verify_here(capsys, monkeypatch, str(tampered), "--renderer", "qrender")
     assert code == 1, report + errors
     assert re.search(r": \d+ difference\(s\) from the article rebuilt", report), report
     assert f"1. {case.place}" in report, report
