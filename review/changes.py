@@ -200,8 +200,9 @@ def report(old: Version, new: Version) -> str:
 
 
 def _conclusions(flagged: Changed, old: Version, new: Version) -> list[str]:
-    lines = ["## Conclusions that changed with the results", ""]
-    for unit, items in flagged:
+    lines = ["## Sentences whose result-dependent wording changed", ""]
+    flips = [(u, i) for u, i in flagged if any("signific" in d.old_words + d.new_words for d in i)]
+    for unit, items in flips + [f for f in flagged if f not in flips]:  # significance first
         keys = sorted({k for d in items for k in d.keys if k.startswith("wording.")})
         named = ", ".join(f"`{k}`" for k in keys)
         place = _escape(new.article.units[unit].place)

@@ -160,12 +160,12 @@ def test_the_report_lists_every_changed_table1_cell_by_row_and_column(kit, resub
 def test_changed_wording_is_flagged_first_and_unprinted_numbers_listed_once(kit, resubmission):
     report = (kit / "changes.md").read_text(encoding="utf-8")
     old, new = ledgers(resubmission)
-    assert report.index("## Conclusions that changed") < report.index("## Abstract")
+    assert report.index("## Sentences whose result-dependent wording changed") < report.index("## Abstract")
     html = (resubmission.current / "index.html").read_text(encoding="utf-8")
     for key in new.keys():  # noqa: SIM118 (Ledger iterates entries)
         printed = f'data-key="{key}"' in html
         if key.startswith("wording.") and key in old and old[key].text != new[key].text and printed:
-            assert f"`{key}`" in section(report, "Conclusions that changed")
+            assert f"`{key}`" in section(report, "Sentences whose result-dependent wording changed")
     unprinted = section(report, "Computed but not printed")
     listed = re.findall(r"`([^`]+)`", unprinted)
     assert len(listed) == len(set(listed))
@@ -209,3 +209,53 @@ def test_submission_archives_sources_and_refuses_a_taken_or_malformed_tag(resubm
     for tag, message in (("v1", "exists"), ("../x", "a tag is")):
         result = review(resubmission.project, "submission", tag)
         assert result.returncode == 2 and message in result.stderr
+
+
+def test_tracked_changes_of_added_columns_rows_and_paragraphs_round_trip(tmp_path):
+    """Without a build: two small documents whose table gains a column (numbers at risk over a
+    longer follow-up) and a row, and whose text loses one paragraph and gains another."""
+    import pypandoc
+
+    from review.articletext import pandoc_document
+    from review.markup import finish_revisions, marked_document
+
+    old = """Numbers at risk were counted every 3 months.
+
+| Group | 0 | 3 | 6 |
+|---|---|---|---|
+| First-line | 83 | 62 | 35 |
+| Post | 17 | 15 | 10 |
+
+: Table 6: Numbers at risk.
+
+This paragraph goes away.
+
+The last paragraph stays, with 57 deaths.
+"""
+    new = """Numbers at risk were counted every 3 months.
+
+| Group | 0 | 3 | 6 | 9 |
+|---|---|---|---|---|
+| First-line | 88 | 65 | 40 | 25 |
+| Post | 17 | 15 | 10 | 8 |
+| Other | 1 | 1 | 0 | 0 |
+
+: Table 6: Numbers at risk.
+
+A new paragraph arrives.
+
+The last paragraph stays, with 60 deaths.
+"""
+    documents = []
+    for name, text in (("old", old), ("new", new)):
+        pypandoc.convert_text(text, "docx", format="markdown", outputfile=str(tmp_path / f"{name}.docx"))
+        documents.append(pandoc_document(tmp_path / f"{name}.docx", "docx"))
+    marked = marked_document(*documents, "analysis update", "2026-01-01T00:00:00Z")
+    tracked = tmp_path / "tracked.docx"
+    pypandoc.convert_text(json.dumps(marked), "docx", format="json", outputfile=str(tracked))
+    finish_revisions(tracked, "analysis update", "2026-01-01T00:00:00Z")
+    assert paragraphs(tracked, "accept") == paragraphs(tmp_path / "new.docx")
+    assert paragraphs(tracked, "reject") == paragraphs(tmp_path / "old.docx")
+    deleted = ["".join(e.itertext()) for e in revisions(tracked) if e.tag == f"{W}del"]
+    assert "83" in deleted and "This paragraph goes away." in "".join(deleted)
+    assert "Group" not in deleted and "Post" not in deleted, "the table is changed cell by cell, not replaced"
