@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from analysis.cli import main as run
 
 # sub-command -> module providing `add_arguments(parser)` and `command(args) -> int`
@@ -14,4 +16,10 @@ COMMANDS: dict[str, str] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run(argv, COMMANDS, "python -m review", __doc__)
+    from qrender.errors import BuildError
+
+    try:
+        return run(argv, COMMANDS, "python -m review", __doc__)
+    except BuildError as exc:  # not a project folder, or its _quarto.yml cannot be read
+        print(exc, file=sys.stderr)
+        return 2
