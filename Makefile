@@ -14,7 +14,7 @@ VENV_STAMP := $(VENV)/.lock-$(LOCK_SHA)
 QUARTO ?= $(shell command -v quarto 2>/dev/null)
 RENDERER ?= $(if $(QUARTO),quarto,qrender)
 
-.PHONY: manuscript preview test venv r-deps lint lock bench submission clean
+.PHONY: manuscript preview test venv r-deps lint lock bench submission diff clean
 
 manuscript: $(VENV_STAMP)
 ifeq ($(RENDERER),quarto)
@@ -68,16 +68,19 @@ lock:
 	  .lock-venv/bin/pip freeze | grep -v '^pip=='; } > requirements.lock
 	rm -rf .lock-venv
 
-# Archive the built article, its ledger and the data hash: make submission TAG=v1
+# Archive the built article, its ledger, data hash, qmd and bibliography: make submission TAG=v1
 submission: manuscript
 	@test -n "$(TAG)" || { echo "usage: make submission TAG=v1" >&2; exit 2; }
-	@test ! -e submissions/$(TAG) || { echo "submissions/$(TAG) exists; choose a new TAG" >&2; exit 2; }
-	mkdir -p submissions/$(TAG)
-	cp _manuscript/manuscript.pdf _manuscript/manuscript.docx _manuscript/index.html \
-	   _manuscript/numbers.json _manuscript/analysis-data.csv submissions/$(TAG)/
-	sha256sum data/cohort.csv > submissions/$(TAG)/data.sha256
-	git describe --always --dirty > submissions/$(TAG)/code-version 2>/dev/null || echo unversioned > submissions/$(TAG)/code-version
-	@echo "archived submissions/$(TAG)/"
+	$(PY) -m review submission $(TAG)
+
+# The resubmission kit against an archived submission, in _manuscript/diff-$(OLD)/: a Word file with
+# tracked changes, the marked-up PDF and HTML, and the change report. The tag is checked before
+# anything is built.
+diff: $(VENV_STAMP)
+	@test -n "$(OLD)" || { echo "usage: make diff OLD=v1 (a tag under submissions/)" >&2; exit 2; }
+	@test -d "submissions/$(OLD)" || { echo "submissions/$(OLD): no such submission (submissions: $$(ls submissions 2>/dev/null | tr '\n' ' '))" >&2; exit 2; }
+	@$(MAKE) --no-print-directory manuscript
+	$(PY) -m review diff $(OLD)
 
 clean:
 	rm -rf _manuscript .cache _variables.yml _freeze .quarto

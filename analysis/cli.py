@@ -9,19 +9,25 @@ import sys
 from analysis.errors import UserError
 
 # sub-command -> module providing `add_arguments(parser)` and `command(args) -> int`
+# (`verify` and `changes` read built articles; they live in the `review` package, `python -m review`)
 COMMANDS: dict[str, str] = {
     "validate": "analysis.cohort",
     "run": "analysis.pipeline",
-    "verify": "analysis.verify",
-    "changes": "analysis.changes",
+    "verify": "review.verify",
+    "changes": "review.changes",
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
+def main(
+    argv: list[str] | None = None,
+    commands: dict[str, str] | None = None,
+    prog: str = "python -m analysis",
+    description: str | None = __doc__,
+) -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     sub = parser.add_subparsers(dest="command", required=True)
     modules = {}
-    for name, module_name in COMMANDS.items():
+    for name, module_name in (commands or COMMANDS).items():
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -35,7 +36,7 @@ def raw_rows() -> pd.DataFrame:
 
 PROJECT_FILES = [
     "manuscript.qmd", "_quarto.yml", "references.bib", "prerender.py", "postrender.py", "requirements.lock",
-    "data", "supplement", "analysis", "qrender",
+    "data", "supplement", "analysis", "qrender", "review",
 ]
 PUBLISHED = ROOT.parent / "shared" / "seed" / "published.yaml"
 
@@ -56,14 +57,87 @@ def copy_project(target: Path, synthetic: bool = True, origin: Path = ROOT) -> P
     return target
 
 
-def build(project: Path) -> Path:
+# qrender with typst.compile wrapped to keep the typst source beside the PDF (as Quarto's
+# keep-typ does): tests edit that source and compile it again to tamper with a PDF at the text level.
+KEEP_TYPST = """
+import shutil, sys
+from pathlib import Path
+import typst
+compile_pdf = typst.compile
+def compile_and_keep(source, *args, **kwargs):
+    shutil.copy(source, Path(source).with_name(Path(source).name.lstrip(".")))
+    return compile_pdf(source, *args, **kwargs)
+typst.compile = compile_and_keep
+from qrender.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def build(project: Path, keep_typst: bool = False) -> Path:
+    command = ["-c", KEEP_TYPST] if keep_typst else ["-m", "qrender"]
     result = subprocess.run(
-        [sys.executable, "-m", "qrender", str(project)], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, *command, str(project)], capture_output=True, text=True, cwd=ROOT
     )
     assert result.returncode == 0, result.stderr
     return project / "_manuscript"
 
 
+def update_cohort(folder: Path) -> Path:
+    """The next data version, as after a data update: five more patients, and three living patients
+    followed for three months longer, with the cut-off moved on to cover them."""
+    path = folder / "cohort.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    extra = frame.tail(5).copy()
+    extra["patient_id"] = [f"P{len(frame) + 1 + i:04d}" for i in range(5)]
+    alive = frame.index[frame["death_date"] == ""][:3]
+    later = pd.to_datetime(frame.loc[alive, "last_followup_date"]) + pd.Timedelta(days=90)
+    frame.loc[alive, "last_followup_date"] = later.dt.strftime("%Y-%m-%d")
+    pd.concat([frame, extra], ignore_index=True).to_csv(path, index=False)
+    meta_path = folder / "cohort.meta.yaml"
+    meta = yaml.safe_load(meta_path.read_text())
+    meta["cutoff_date"] = max(pd.Timestamp(str(meta["cutoff_date"])), later.max()).strftime("%Y-%m-%d")
+    meta_path.write_text(yaml.safe_dump(meta, sort_keys=False))
+    return path
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
-    return build(copy_project(tmp_path_factory.mktemp("article") / "project"))
+    """The article built from a copy of the project; its typst source kept as manuscript.typ."""
+    return build(copy_project(tmp_path_factory.mktemp("article") / "project"), keep_typst=True)
+
+
+# A sentence of the article as v1 worded it; v2 restores the manuscript's wording (a prose edit).
+PROSE = ("We therefore compared survival", "We accordingly compared survival")
+
+
+@dataclass
+class Resubmission:
+    project: Path  # a copy of the project after v2 was built and diffed against v1
+    old: Path  # submissions/v1
+    current: Path  # the v2 build (_manuscript)
+    data: Path  # the v2 data file
+    diff: subprocess.CompletedProcess  # `python -m review diff v1`
+
+
+def review(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """`python -m review ...` run in a project copy (its own code, its own submissions)."""
+    command = [sys.executable, "-m", "review", *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=project)
+
+
+@pytest.fixture(scope="session")
+def resubmission(tmp_path_factory) -> Resubmission:
+    """v1 built and archived, then a data update (five more patients, longer follow-up for three)
+    and a prose edit, v2 built, and the resubmission kit made against v1."""
+    project = copy_project(tmp_path_factory.mktemp("resubmission") / "project")
+    qmd = project / "manuscript.qmd"
+    wording = qmd.read_text(encoding="utf-8")
+    assert PROSE[0] in wording
+    qmd.write_text(wording.replace(*PROSE, 1), encoding="utf-8")
+    build(project)
+    archived = review(project, "submission", "v1")
+    assert archived.returncode == 0, archived.stderr
+    qmd.write_text(wording, encoding="utf-8")
+    data = update_cohort(project / "data")
+    current = build(project)
+    return Resubmission(project, project / "submissions" / "v1", current, data, review(project, "diff", "v1"))

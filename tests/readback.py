@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.articletext import Passage, read_passages
+from review.articletext import Passage, read_passages
 
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
 PHRASE = re.compile(r"\d+(?:\.\d+)?%? \(95% CI [^)]*\)|p [=<] \d\.\d{3}")

@@ -134,3 +134,29 @@ def test_freeze_never_serves_numbers_from_other_data(tmp_path):
     assert second.returncode == 0, second.stderr
     assert "removed frozen results" in second.stdout + second.stderr
     assert totals() == {"99"}
+
+
+def test_verify_rebuilds_a_quarto_article_with_quarto_and_catches_edits(quarto_built, tmp_path):
+    """Quarto lays the article out otherwise than qrender: `verify` compares a Quarto article with
+    Quarto's rebuild, passes the untouched files and names the place of an edited number."""
+    from tests.conftest import ROOT
+    from tests.tamper import FILES, cases, tamper
+
+    def verify(*paths: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "review", "verify", *map(str, paths)],
+            capture_output=True, text=True, cwd=ROOT, env={**os.environ, "QUARTO": QUARTO}, timeout=1800,
+        )
+
+    result = verify(*(quarto_built / name for name in FILES.values()))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("rebuilt by quarto") == 3
+    corpus = cases(quarto_built)
+    places = {"count": corpus["count"].place, "table cells": "row 'Post-ate-beva vs first-line HAIC'"}
+    for fmt in ("docx", "html"):
+        for name, place in places.items():
+            edited = tamper(quarto_built, fmt, corpus[name], tmp_path / f"{name.replace(' ', '-')}.{fmt}")
+            result = verify(edited)
+            assert result.returncode == 1 and place in result.stdout and corpus[name].key in result.stdout, (
+                result.stdout + result.stderr
+            )
