@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import baseline, consistency, cox, response, survival
+from analysis import baseline, consistency, cox, coxzph, response, survival
 from analysis.cohort import Cohort, load_cohort
 from analysis.contingency import MIN_EXPECTED
 from analysis.endpoints import COVARIATES, DAYS_PER_MONTH, GROUP_COVARIATE
@@ -265,12 +265,12 @@ def add_cox(ledger: Ledger, data: pd.DataFrame, endpoint: str) -> dict[str, cox.
     ledger.add(
         f"{endpoint}.cox.multi.events", model.events, "count", "events in the multivariable model", source
     )
-    ph = cox.cox_zph(model)
+    ph = coxzph.cox_zph(model)
     method = "Schoenfeld-residual score test, KM time transform (R cox.zph)"
-    ledger.add(f"{endpoint}.zph.global.p", ph.p("GLOBAL"), "p", method, "analysis.cox.cox_zph")
+    ledger.add(f"{endpoint}.zph.global.p", ph.p("GLOBAL"), "p", method, "analysis.coxzph.cox_zph")
     violated = []
     for name in model.terms:
-        ledger.add(f"{endpoint}.zph.{cox_key(name)}.p", ph.p(name), "p", method, "analysis.cox.cox_zph")
+        ledger.add(f"{endpoint}.zph.{cox_key(name)}.p", ph.p(name), "p", method, "analysis.coxzph.cox_zph")
         if ph.p(name) < 0.05:
             violated.append(COVARIATE_LABELS[name])
     ledger.add(
@@ -278,14 +278,14 @@ def add_cox(ledger: Ledger, data: pd.DataFrame, endpoint: str) -> dict[str, cox.
         len(violated),
         "count",
         method + "; terms with p < 0.05",
-        "analysis.cox.cox_zph",
+        "analysis.coxzph.cox_zph",
     )
     ledger.add(
         f"{endpoint}.zph.violated_terms",
         violated,
         None,
         method,
-        "analysis.cox.cox_zph",
+        "analysis.coxzph.cox_zph",
         text=", ".join(violated) if violated else "none",
     )
     return {"multi": model, **{f"uni.{k}": v for k, v in screens.items()}}
