@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import baseline, consistency, cox, coxzph, response, survival
+from analysis.codebook import Codebook, load_codebook
 from analysis.cohort import Cohort, load_cohort
 from analysis.contingency import MIN_EXPECTED
 from analysis.endpoints import COVARIATES, DAYS_PER_MONTH, GROUP_COVARIATE
@@ -44,6 +45,7 @@ class Results:
     analysis_data: pd.DataFrame
     models: dict = field(default_factory=dict)
     curves: dict = field(default_factory=dict)
+    baseline: list = field(default_factory=list)
 
     def __getitem__(self, key: str):
         return self.ledger[key]
@@ -176,6 +178,7 @@ def add_survival(ledger: Ledger, data: pd.DataFrame, endpoint: str) -> dict[str,
             "months",
             KM_METHOD + "; median by R's quantile rule",
             "analysis.survival.median_survival",
+            median.software,
         )
         ledger.add(
             f"{endpoint}.events.{g}",
@@ -194,6 +197,7 @@ def add_survival(ledger: Ledger, data: pd.DataFrame, endpoint: str) -> dict[str,
                 "percent",
                 f"{KM_METHOD}; S({month} months)",
                 "analysis.survival.KMCurve.at",
+                curve.software,
             )
     test = survival.logrank(data[t].to_numpy(), data[e].to_numpy(), data["group"].astype(str).to_numpy())
     method = "log-rank test (R survdiff, rho = 0), 1 df"
@@ -204,8 +208,11 @@ def add_survival(ledger: Ledger, data: pd.DataFrame, endpoint: str) -> dict[str,
         method,
         "analysis.survival.logrank",
         text=f"{test.chisq:.2f}",
+        software=test.software,
     )
-    ledger.add(f"{endpoint}.logrank.p", test.p, "p", method, "analysis.survival.logrank")
+    ledger.add(
+        f"{endpoint}.logrank.p", test.p, "p", method, "analysis.survival.logrank", software=test.software
+    )
     return curves
 
 
@@ -219,13 +226,15 @@ def add_followup(ledger: Ledger, data: pd.DataFrame) -> None:
         "months",
         "reverse Kaplan-Meier (censoring as event)",
         "analysis.survival.reverse_km_followup",
+        median.software,
     )
 
 
-def _add_term(ledger: Ledger, key: str, term: cox.Term, method: str, source: str) -> None:
+def _add_term(ledger: Ledger, key: str, model: cox.CoxModel, name: str, method: str, source: str) -> None:
+    term = model.terms[name]
     low, high = term.ci
-    ledger.add_estimate(f"{key}.hr", term.hr, low, high, "hr", method, source)
-    ledger.add(f"{key}.p", term.p, "p", method, source)
+    ledger.add_estimate(f"{key}.hr", term.hr, low, high, "hr", method, source, model.software)
+    ledger.add(f"{key}.p", term.p, "p", method, source, software=model.software)
 
 
 def add_cox(ledger: Ledger, data: pd.DataFrame, endpoint: str) -> dict[str, cox.CoxModel]:
@@ -237,15 +246,17 @@ def add_cox(ledger: Ledger, data: pd.DataFrame, endpoint: str) -> dict[str, cox.
         _add_term(
             ledger,
             f"{endpoint}.cox.uni.{cox_key(name)}",
-            screen.terms[name],
+            screen,
+            name,
             COX_METHOD + "; univariable, complete cases",
             "analysis.cox.univariable",
         )
-    for name, term in model.terms.items():
+    for name in model.terms:
         _add_term(
             ledger,
             f"{endpoint}.cox.multi.{cox_key(name)}",
-            term,
+            model,
+            name,
             COX_METHOD + f"; multivariable: group + covariates with univariable p < {cox.SELECTION_P}",
             "analysis.cox.multivariable",
         )
@@ -267,10 +278,11 @@ def add_cox(ledger: Ledger, data: pd.DataFrame, endpoint: str) -> dict[str, cox.
     )
     ph = coxzph.cox_zph(model)
     method = "Schoenfeld-residual score test, KM time transform (R cox.zph)"
-    ledger.add(f"{endpoint}.zph.global.p", ph.p("GLOBAL"), "p", method, "analysis.coxzph.cox_zph")
+    source = "analysis.coxzph.cox_zph"
+    ledger.add(f"{endpoint}.zph.global.p", ph.p("GLOBAL"), "p", method, source, software=ph.software)
     violated = []
     for name in model.terms:
-        ledger.add(f"{endpoint}.zph.{cox_key(name)}.p", ph.p(name), "p", method, "analysis.coxzph.cox_zph")
+        ledger.add(f"{endpoint}.zph.{cox_key(name)}.p", ph.p(name), "p", method, source, software=ph.software)
         if ph.p(name) < 0.05:
             violated.append(COVARIATE_LABELS[name])
     ledger.add(
@@ -313,7 +325,14 @@ def add_response(ledger: Ledger, data: pd.DataFrame) -> None:
                 rate = response.rate(data[data["group"] == g], column, levels)
                 key = f"{prefix}{name}.{g}"
                 ledger.add_estimate(
-                    key, rate.proportion, rate.low, rate.high, "percent", method, "analysis.response.rate"
+                    key,
+                    rate.proportion,
+                    rate.low,
+                    rate.high,
+                    "percent",
+                    method,
+                    "analysis.response.rate",
+                    rate.software,
                 )
                 ledger.add(
                     f"{key}.responders" if name == "orr" else f"{key}.count",
@@ -323,49 +342,42 @@ def add_response(ledger: Ledger, data: pd.DataFrame) -> None:
                     "analysis.response.rate",
                 )
                 ledger.add(f"{key}.n", rate.n, "count", method, "analysis.response.rate")
-            p = response.compare_rates(data, column, levels, "group")
+            test = response.compare_rates(data, column, levels, "group")
             ledger.add(
                 f"{prefix}{name}.p",
-                p,
+                test.p,
                 "p",
                 "Fisher's exact test, two-sided",
                 "analysis.response.compare_rates",
+                software=test.software,
             )
+    for key, continuity in (("orr.chisq.p", False), ("orr.chisq_yates.p", True)):
+        test = response.chi_square_rates(data, "recist_bor", response.RESPONSE, "group", continuity)
+        source = "analysis.response.chi_square_rates"
+        ledger.add(key, test.p, "p", test.test, source, software=test.software)
 
 
-def add_baseline(ledger: Ledger, data: pd.DataFrame) -> list[baseline.Row]:
+def add_baseline(ledger: Ledger, data: pd.DataFrame, codebook: Codebook) -> list[baseline.Block]:
     """Table 1 cells and tests into the ledger (so the table and the text share one source)."""
-    rows = baseline.baseline_table(data, "group", GROUPS)
+    blocks = baseline.baseline_table(data, "group", GROUPS, baseline.level_labels(codebook))
     source = "analysis.baseline.summarise"
-    for row in rows:
-        column = row.variable.column
-        for group, cells in row.cells.items():
-            for level, text in cells.items():
-                value = row.values[group].get(level if level != "median (IQR)" else "median")
-                if level == "Missing":
-                    value = row.values[group]["missing"]
-                ledger.add(
-                    f"baseline.{column}.{_level_key(level)}.{group}",
-                    value,
-                    None,
-                    "median (IQR)" if row.variable.continuous else "n (%)",
-                    source,
-                    text=text,
-                )
-        ledger.add(f"baseline.{column}.p", row.test.p, "p", row.test.test, source)
+    methods = {
+        baseline.MEDIAN_IQR: "median (IQR) of known values",
+        baseline.UNKNOWN: "patients with no recorded value",
+    }
+    for block in blocks:
+        column = block.variable.column
+        for line in block.lines:
+            method = methods.get(line.key, "n (%) of patients with a known value")
+            for group, text in line.cells.items():
+                key = f"baseline.{column}.{line.key}.{group}"
+                ledger.add(key, line.values[group], None, method, source, text=text)
+        test = block.test
+        ledger.add(f"baseline.{column}.p", test.p, "p", test.test, source, software=test.software)
         ledger.add(
-            f"baseline.{column}.test",
-            row.test.test,
-            None,
-            "gtsummary default rule",
-            source,
-            text=row.test.test,
+            f"baseline.{column}.test", test.test, None, "gtsummary default rule", source, text=test.test
         )
-    return rows
-
-
-def _level_key(level: str) -> str:
-    return {"median (IQR)": "median_iqr", "Missing": "missing", ">3": "gt3", "2-3": "2to3"}.get(level, level)
+    return blocks
 
 
 def analysis_table(data: pd.DataFrame) -> pd.DataFrame:
@@ -413,14 +425,14 @@ def run(data_path: str | Path = "data/cohort.csv", manuscript: str | Path | None
     add_followup(ledger, data)
     models = {endpoint: add_cox(ledger, data, endpoint) for endpoint in ENDPOINTS}
     add_response(ledger, data)
-    add_baseline(ledger, data)
+    blocks = add_baseline(ledger, data, load_codebook())
     from analysis.wording import add_wording
 
     add_wording(ledger)
     if manuscript is not None:
         add_word_counts(ledger, Path(manuscript))
     consistency.check(ledger)
-    return Results(ledger, cohort, analysis_table(data), models, curves)
+    return Results(ledger, cohort, analysis_table(data), models, curves, blocks)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
