@@ -28,8 +28,9 @@ class TestResult:
     software: Software | None = None
 
 
-def _log_table_probability(first_row: np.ndarray, columns: np.ndarray) -> float:
-    return float(np.sum(gammaln(columns + 1) - gammaln(first_row + 1) - gammaln(columns - first_row + 1)))
+def _log_table_probability(first_rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Log hypergeometric weight of each first row (one per line) given the column totals."""
+    return np.sum(gammaln(columns + 1) - gammaln(first_rows + 1) - gammaln(columns - first_rows + 1), axis=-1)
 
 
 def fisher_exact(table: np.ndarray) -> float:
@@ -47,15 +48,12 @@ def fisher_exact(table: np.ndarray) -> float:
     total = int(columns.sum())
     log_norm = float(gammaln(total + 1) - gammaln(n_row + 1) - gammaln(total - n_row + 1))
     observed = _log_table_probability(table[0], columns) - log_norm
-    p = 0.0
-    for head in itertools.product(*(range(min(c, n_row) + 1) for c in columns[:-1])):
-        last = n_row - sum(head)
-        if not 0 <= last <= columns[-1]:
-            continue
-        row = np.array([*head, last])
-        log_p = _log_table_probability(row, columns) - log_norm
-        if log_p <= observed + np.log(RELATIVE_TOLERANCE):
-            p += np.exp(log_p)
+    heads = np.array(list(itertools.product(*(range(min(c, n_row) + 1) for c in columns[:-1]))))
+    last = n_row - heads.sum(axis=1)
+    possible = (last >= 0) & (last <= columns[-1])
+    rows = np.column_stack([heads[possible], last[possible]])
+    log_p = _log_table_probability(rows, columns) - log_norm
+    p = np.exp(log_p[log_p <= observed + np.log(RELATIVE_TOLERANCE)]).sum()
     return float(min(p, 1.0))
 
 

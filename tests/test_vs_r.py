@@ -144,3 +144,22 @@ def test_median_follows_r_where_lifelines_differs():
     ours = survival.median_survival(survival.kaplan_meier(time, event)).estimate
     assert ours == float(r.stdout) == 3.5
     assert KaplanMeierFitter().fit(time, event).median_survival_time_ == 4.0
+
+
+def test_frequency_weights_would_not_equal_r_on_every_row(tmp_path):
+    """Why the analysis fits every row instead of collapsing identical rows into frequency weights:
+    with Efron ties a weighted row is not its replicates (the correction counts tied rows), so the
+    shortcut would not reproduce R's coxph on the patients; fitting every row does."""
+    from lifelines import CoxPHFitter
+
+    data = pd.read_csv(VETERAN)[["time", "status", "trt", "karno"]]
+    replicated = pd.concat([data, data], ignore_index=True)
+    path = tmp_path / "replicated.csv"
+    replicated.to_csv(path, index=False)
+    r = r_reference(path, "time", "status", "trt", ["trt", "karno"], 100.0)
+    every_row = cox.fit_cox(replicated, "time", "status", ["trt", "karno"])
+    assert close(every_row.terms["karno"].coef, r["coef.karno"])
+    weighted = CoxPHFitter().fit(
+        data.assign(w=2.0), "time", "status", weights_col="w", fit_options=cox.FIT_OPTIONS
+    )
+    assert not math.isclose(weighted.params_["karno"], r["coef.karno"], rel_tol=1e-4)
