@@ -68,9 +68,9 @@ def compare_categories(table: np.ndarray) -> TestResult:
         fisher = "Fisher's exact test"
         if table.shape == (2, 2):
             return TestResult(
-                fisher_exact(table), fisher, computed_by("Fisher's exact tests", stats.fisher_exact)
+                fisher_exact(table), fisher, computed_by("Fisher\u2019s exact tests", stats.fisher_exact)
             )
-        larger = computed_by("Fisher's exact tests on tables larger than 2 \u00d7 2", fisher_exact)
+        larger = computed_by("Fisher\u2019s exact tests on tables larger than 2 \u00d7 2", fisher_exact)
         return TestResult(fisher_exact(table.astype(int)), fisher, larger)
     chi2 = stats.chi2_contingency(table, correction=False)
     return TestResult(

@@ -133,4 +133,4 @@ def cox_zph(model: CoxModel) -> PHTest:
         chisq[name] = float(sub_u @ np.linalg.solve(info[np.ix_(idx, idx)], sub_u))
     chisq["GLOBAL"] = float(u @ np.linalg.solve(info, u))
     dof = {name: 1 for name in names} | {"GLOBAL": p}
-    return PHTest(chisq, dof, computed_by("the proportional-hazards test of R's cox.zph", cox_zph))
+    return PHTest(chisq, dof, computed_by("the proportional-hazards test of R\u2019s cox.zph", cox_zph))

@@ -56,7 +56,7 @@ def _rate_table(df: pd.DataFrame, column: str, levels: list[str], group: str) ->
 def compare_rates(df: pd.DataFrame, column: str, levels: list[str], group: str) -> TestResult:
     """Fisher's exact test of the rate between the two groups (2 x 2 table)."""
     p = float(stats.fisher_exact(_rate_table(df, column, levels, group)).pvalue)
-    return TestResult(p, "Fisher's exact test", computed_by("Fisher's exact tests", stats.fisher_exact))
+    return TestResult(p, "Fisher's exact test", computed_by("Fisher\u2019s exact tests", stats.fisher_exact))
 
 
 def chi_square_rates(

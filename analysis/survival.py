@@ -92,7 +92,7 @@ def median_survival(curve: KMCurve) -> Median:
         _quantile_time(curve.time, curve.surv),
         _quantile_time(curve.time, curve.lower),
         _quantile_time(curve.time, curve.upper),
-        computed_by("medians by R's quantile rule", _quantile_time),
+        computed_by("medians by R\u2019s quantile rule", _quantile_time),
     )
 
 

@@ -157,7 +157,7 @@ def test_survival_numbers_are_computed_by_lifelines(results):
         software = results.ledger[key].software
         assert (software.package, software.version) == lifelines, key
     assert results.ledger["os.zph.global.p"].software.package == "analysis"
-    assert results.ledger["os.median.first_line"].software.method == "medians by R's quantile rule"
+    assert results.ledger["os.median.first_line"].software.method == "medians by R\u2019s quantile rule"
     assert results.ledger["orr.first_line"].software.package == "scipy"
 
 
