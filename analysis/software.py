@@ -38,15 +38,18 @@ class Software:
 
 
 @cache
-def _distribution(module: str) -> tuple[str, str]:
-    top = module.split(".")[0]
-    if top == OWN:
-        return OWN, ""
-    distribution = metadata.packages_distributions().get(top, [top])[0]
-    return top, metadata.version(distribution)
+def _version(package: str) -> str:
+    """The installed version of a top-level package (its distribution usually has its name; else
+    the installed distributions are searched, once)."""
+    if package == OWN:
+        return ""
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return metadata.version(metadata.packages_distributions()[package][0])
 
 
 def computed_by(method: str, function: object) -> Software:
     """The record for `method` computed by `function` (a class or function of some package)."""
-    package, version = _distribution(function.__module__)
-    return Software(method, package, version)
+    package = function.__module__.split(".")[0]
+    return Software(method, package, _version(package))
