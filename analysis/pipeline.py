@@ -416,7 +416,8 @@ def run(data_path: str | Path = "data/cohort.csv", manuscript: str | Path | None
     """Load and validate the cohort, then compute every reported number into the ledger
     (and the manuscript's word counts, when its source is given)."""
     data_path = Path(data_path)
-    cohort = load_cohort(data_path)
+    codebook = load_codebook()
+    cohort = load_cohort(data_path, codebook)
     data = cohort.data
     ledger = Ledger(provenance(cohort, data_path))
     add_study(ledger, cohort)
@@ -425,7 +426,7 @@ def run(data_path: str | Path = "data/cohort.csv", manuscript: str | Path | None
     add_followup(ledger, data)
     models = {endpoint: add_cox(ledger, data, endpoint) for endpoint in ENDPOINTS}
     add_response(ledger, data)
-    blocks = add_baseline(ledger, data, load_codebook())
+    blocks = add_baseline(ledger, data, codebook)
     from analysis.wording import add_wording
 
     add_wording(ledger)
