@@ -63,11 +63,25 @@ def table_mismatches(passages: list[Passage], ledger: Ledger) -> tuple[list[Mism
     return found, rows
 
 
+def label_tokens() -> set[str]:
+    """Numbers inside the declared labels the tables print ("Age ≥ 65 years", "2–3"): definitions
+    from the codebook and the analysis, not results, so they may stand in the body."""
+    from analysis.baseline import TABLE1
+    from analysis.codebook import load_codebook
+    from analysis.endpoints import COVARIATES, DERIVED_LEVELS
+
+    codebook = load_codebook()
+    texts = [*COVARIATES.values(), *(v.label for v in TABLE1)]
+    texts += [label for levels in DERIVED_LEVELS.values() for label in levels.values()]
+    texts += [label for column in codebook.columns for label in codebook.labels(column).values()]
+    return {token for text in texts for token in _tokens(text)}
+
+
 def body_mismatches(passages: list[Passage], ledger: Ledger, skip: set[int], pdf: bool) -> list[Mismatch]:
     """Numbers in the body that no ledger entry prints."""
     import yaml
 
-    known = {t for entry in ledger for t in _tokens(entry.text)}
+    known = {t for entry in ledger for t in _tokens(entry.text)} | label_tokens()
     if PROTOCOL.exists():
         known |= set(_tokens(yaml.safe_dump(yaml.safe_load(PROTOCOL.read_text(encoding="utf-8")))))
     found = []

@@ -62,6 +62,7 @@ def test_methods_name_the_software_that_computed_the_numbers(texts, fmt):
     text = texts[fmt]
     assert f"Cox proportional-hazards models were computed with lifelines {version('lifelines')}" in text
     assert f"with SciPy {version('scipy')}" in text
+    assert "Davidson-Pilon C. Lifelines: Survival analysis in python" in text
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "docx", "html"])
