@@ -9,7 +9,7 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
-from great_tables import GT
+from great_tables import GT, loc, style
 
 from analysis.baseline import MEDIAN_IQR, UNKNOWN
 from analysis.codebook import load_codebook
@@ -29,6 +29,12 @@ ABBREVIATIONS = (
     "chemotherapy; HR, hazard ratio; IQR, interquartile range; PIVKA-II, protein induced by vitamin K "
     "absence-II; Vp, portal vein tumour thrombosis grade."
 )
+
+
+def left_aligned_stub(gt: GT) -> GT:
+    """Row labels aligned left, written on each cell so that every reader of the HTML (pandoc, Quarto)
+    keeps it; Table 1's indented levels then read as gtsummary's."""
+    return gt.tab_style(style.text(align="left"), loc.stub())
 
 
 @cache
@@ -75,6 +81,7 @@ def baseline_gt(results) -> GT:
         values += " Unknown: patients with no recorded value, not counted in the percentages."
     return (
         GT(frame, rowname_col="label")
+        .pipe(left_aligned_stub)
         .cols_label(**{g: _header(ledger, g) for g in group_names()}, p="p-value")
         .tab_source_note(values)
         .tab_source_note(
@@ -122,6 +129,7 @@ def response_gt(ledger) -> GT:
     """Best overall response and response rates by RECIST 1.1 and mRECIST."""
     return (
         GT(response_frame(ledger), rowname_col="item", groupname_col="criterion")
+        .pipe(left_aligned_stub)
         .cols_label(
             first_line=_header(ledger, "first_line"),
             post_ate_beva=_header(ledger, "post_ate_beva"),
@@ -157,7 +165,7 @@ def cox_frame(ledger) -> pd.DataFrame:
 
 def cox_gt(ledger) -> GT:
     """Univariable and multivariable Cox models for OS and PFS side by side."""
-    gt = GT(cox_frame(ledger), rowname_col="covariate")
+    gt = GT(cox_frame(ledger), rowname_col="covariate").pipe(left_aligned_stub)
     for endpoint, name in (("os", "Overall survival"), ("pfs", "Progression-free survival")):
         gt = gt.tab_spanner(
             name, columns=[f"{endpoint}_{m}_{s}" for m in ("uni", "multi") for s in ("hr", "p")]
@@ -186,7 +194,11 @@ def at_risk_frame(results, endpoint: str, step: float = 3.0) -> pd.DataFrame:
 
 
 def at_risk_gt(results, endpoint: str) -> GT:
-    return GT(at_risk_frame(results, endpoint), rowname_col="Months").tab_stubhead("Months since HAIC start")
+    return (
+        GT(at_risk_frame(results, endpoint), rowname_col="Months")
+        .pipe(left_aligned_stub)
+        .tab_stubhead("Months since HAIC start")
+    )
 
 
 def codebook_gt() -> GT:
