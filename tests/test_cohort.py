@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import replace
 
 import pandas as pd
 import pytest
 
-from analysis.codebook import load_codebook
 from analysis.cohort import load_cohort
 from analysis.errors import CohortError
 from tests.conftest import COHORT, ROOT, write_export
@@ -201,28 +199,3 @@ def test_surrounding_blanks_are_stripped_and_blank_cells_are_missing(tmp_path, r
     cohort = load_cohort(write_export(frame, tmp_path))
     assert cohort.data.loc[0, "sex"] == "M"
     assert pd.isna(cohort.data.loc[1, "afp_ng_ml"])
-
-
-def test_a_level_the_codebook_does_not_label_is_named(tmp_path, raw_rows):
-    """A value the codebook allows but gives no printed label is an error naming column and value."""
-    codebook = load_codebook()
-    columns = {name: dict(spec) for name, spec in codebook.columns.items()}
-    columns["ecog"]["labels"] = {
-        level: label for level, label in columns["ecog"]["labels"].items() if level != 1
-    }
-    frame = raw_rows.copy()
-    frame.loc[3, "ecog"] = "1"
-    with pytest.raises(CohortError) as caught:
-        load_cohort(write_export(frame, tmp_path), replace(codebook, columns=columns))
-    problems = [p for p in caught.value.problems if p.column == "ecog"]
-    assert problems and all(p.value == 1 and p.rule == "has no label in the codebook" for p in problems)
-    assert 5 in {p.row for p in problems}
-
-
-def test_every_allowed_value_of_a_labelled_column_has_a_label():
-    """The committed codebook labels every value its labelled columns allow (labels set the order)."""
-    for name, spec in load_codebook().columns.items():
-        if "labels" not in spec:
-            continue
-        allowed = spec["values"] if "values" in spec else list(range(spec["min"], spec["max"] + 1))
-        assert sorted(str(v) for v in spec["labels"]) == sorted(str(v) for v in allowed), name
