@@ -1,8 +1,13 @@
-"""Baseline characteristics (Table 1) by group and overall, with gtsummary's tests.
+"""Baseline characteristics (Table 1) by group and overall, laid out and tested as gtsummary does.
 
-Continuous variables: median (IQR) and the Wilcoxon rank-sum test (normal approximation with
-continuity and tie corrections, as R's `wilcox.test` for groups this size). Categorical variables:
-n (%) and the chi-square or Fisher's exact test (`analysis.contingency`). Missing values are counted.
+One block per variable. Categorical variables list every level in the order the codebook (raw
+columns) or `analysis.endpoints.DERIVED_LEVELS` (derived categories) declares, each with its printed
+label, as n (%) of the patients with a known value; they are compared with Pearson's chi-square test
+without continuity correction, or Fisher's exact test when an expected count is below 5
+(`analysis.contingency`), over the levels anyone has. Continuous variables are summarised as median
+(IQR; quantiles as R's default, type 7) and compared with the Wilcoxon rank-sum test (normal
+approximation with continuity and tie corrections, R's `wilcox.test(exact = FALSE)`). A variable
+with missing values gets an "Unknown" line counting them; tests use the known values.
 """
 
 from __future__ import annotations
@@ -13,118 +18,144 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.codebook import Codebook
 from analysis.contingency import TestResult, compare_categories
+from analysis.endpoints import DERIVED_LEVELS
+from analysis.software import computed_by
 
 WILCOXON = "Wilcoxon rank-sum test"
+MEDIAN_IQR = "median_iqr"
+UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
 class Variable:
-    """A Table 1 row: a column, its label, and whether it is summarised as continuous."""
+    """A Table 1 block: a column, its label, and whether it is summarised as continuous."""
 
     column: str
     label: str
     continuous: bool = False
-    levels: list[str] | None = None
-    unit: str = ""
 
 
 TABLE1: list[Variable] = [
     Variable("age", "Age, years", continuous=True),
-    Variable("sex", "Sex", levels=["M", "F"]),
-    Variable("etiology", "Aetiology", levels=["HBV", "HCV", "alcohol", "MASLD", "other"]),
-    Variable("ecog", "ECOG performance status", levels=["0", "1", "2", "3", "4"]),
-    Variable("child_pugh_class", "Child-Pugh class", levels=["A", "B", "C"]),
-    Variable("albi_grade", "ALBI grade", levels=["1", "2", "3"]),
-    Variable("bclc_stage", "BCLC stage", levels=["A", "B", "C", "D"]),
+    Variable("sex", "Sex"),
+    Variable("etiology", "Aetiology"),
+    Variable("ecog", "ECOG performance status"),
+    Variable("child_pugh_class", "Child-Pugh class"),
+    Variable("albi_grade", "ALBI grade"),
+    Variable("bclc_stage", "BCLC stage"),
     Variable("tumour_size_cm", "Largest tumour, cm", continuous=True),
-    Variable("tumour_count", "Tumour number", levels=["1", "2-3", ">3"]),
-    Variable("pvtt", "Portal vein tumour thrombosis", levels=["Vp0", "Vp1", "Vp2", "Vp3", "Vp4"]),
-    Variable("extrahepatic_spread", "Extrahepatic spread", levels=["yes", "no"]),
+    Variable("tumour_number_group", "Number of tumours"),
+    Variable("pvtt", "Portal vein tumour thrombosis"),
+    Variable("extrahepatic_spread", "Extrahepatic spread"),
     Variable("afp_ng_ml", "AFP, ng/mL", continuous=True),
-    Variable("afp_ge_400", "AFP ≥ 400 ng/mL", levels=["1", "0"]),
+    Variable("afp_ge_400", "AFP category, ng/mL"),
     Variable("pivka_ii_mau_ml", "PIVKA-II, mAU/mL", continuous=True),
-    Variable("haic_regimen", "HAIC regimen", levels=["FOLFOX", "FP"]),
+    Variable("haic_regimen", "HAIC regimen"),
     Variable("haic_cycles", "HAIC cycles", continuous=True),
 ]
 
 
-def table1_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Columns Table 1 shows that are groupings of raw values (Child-Pugh class, tumour count)."""
-    out = df.copy()
-    score = out["child_pugh_score"]
-    out["child_pugh_class"] = np.select([score <= 6, score <= 9], ["A", "B"], default="C")
-    number = out["tumour_number"]
-    out["tumour_count"] = np.select([number <= 1, number <= 3], ["1", "2-3"], default=">3")
-    for column in ("ecog", "albi_grade", "afp_ge_400"):
-        known = out[column].notna()
-        out[column] = out[column].astype(object).where(known)
-        out.loc[known, column] = out.loc[known, column].map(lambda v: str(int(v)))
-    return out
+@dataclass(frozen=True)
+class Line:
+    """One printed line of a block: its key (level, `median_iqr` or `unknown`), label and cells."""
+
+    key: str
+    label: str
+    cells: dict[str, str]
+    values: dict[str, float]
 
 
 @dataclass
-class Row:
-    """One summarised variable: text per group and overall, and the group comparison."""
+class Block:
+    """One variable's lines, and the group comparison printed on its first line."""
 
     variable: Variable
-    cells: dict[str, dict[str, str]] = field(default_factory=dict)
-    values: dict[str, dict[str, float]] = field(default_factory=dict)
+    lines: list[Line] = field(default_factory=list)
     test: TestResult | None = None
 
 
-def _median_iqr(values: pd.Series) -> tuple[str, list[float]]:
-    q = values.dropna().astype(float).quantile([0.5, 0.25, 0.75]).to_list()
-    digits = 0 if values.dropna().abs().max() >= 100 else 1
-    return f"{q[0]:.{digits}f} ({q[1]:.{digits}f}\u2013{q[2]:.{digits}f})", q
+def level_text(values: pd.Series) -> pd.Series:
+    """Each known value as the text its label is keyed by (whole numbers without decimals)."""
+    numeric = pd.api.types.is_numeric_dtype(values)
+    return values.astype(object).map(lambda v: None if pd.isna(v) else str(int(v)) if numeric else str(v))
+
+
+def _median_iqr(values: pd.Series) -> tuple[str, dict[str, float]]:
+    q = values.astype(float).quantile([0.5, 0.25, 0.75]).to_list()
+    digits = 0 if values.abs().max() >= 100 else 1
+    text = f"{q[0]:.{digits}f} ({q[1]:.{digits}f}\u2013{q[2]:.{digits}f})"
+    return text, {"median": q[0], "q1": q[1], "q3": q[2]}
 
 
 def _wilcoxon(x: pd.Series, y: pd.Series) -> TestResult:
     result = stats.mannwhitneyu(
-        x.dropna().astype(float),
-        y.dropna().astype(float),
-        alternative="two-sided",
-        use_continuity=True,
-        method="asymptotic",
+        x.astype(float), y.astype(float), alternative="two-sided", use_continuity=True, method="asymptotic"
     )
-    return TestResult(float(result.pvalue), WILCOXON)
+    return TestResult(
+        float(result.pvalue), WILCOXON, computed_by("Wilcoxon rank-sum tests", stats.mannwhitneyu)
+    )
 
 
-def summarise(df: pd.DataFrame, variable: Variable, group: str, groups: list[str]) -> Row:
-    """Summary per group and overall, missing counted, and the test named."""
-    row = Row(variable)
-    column = variable.column
-    df = df[[column, group]]
-    subsets = {g: df[df[group] == g] for g in groups} | {"overall": df}
+def _count(k: int, known: int) -> str:
+    return f"{k} ({100 * k / known:.1f}%)" if known else f"{k} (NA)"
+
+
+def summarise(
+    df: pd.DataFrame, variable: Variable, group: str, groups: list[str], labels: dict[str, str]
+) -> Block:
+    """One block: per group and overall, the summary of known values, the Unknown line if any value
+    is missing, and the test named. `labels` maps each level (as text) to its printed label."""
+    block = Block(variable)
+    column = df[variable.column]
+    members = {g: (df[group] == g).to_numpy() for g in groups} | {"overall": np.ones(len(df), bool)}
+    known = column.notna().to_numpy()
     if variable.continuous:
-        for name, subset in subsets.items():
-            text, q = _median_iqr(subset[column])
-            row.cells[name] = {"median (IQR)": text}
-            row.values[name] = {"median": q[0], "q1": q[1], "q3": q[2]}
-        row.test = _wilcoxon(subsets[groups[0]][column], subsets[groups[1]][column])
+        summaries = {g: _median_iqr(column[m & known]) for g, m in members.items()}
+        block.lines.append(
+            Line(
+                MEDIAN_IQR,
+                variable.label,
+                {g: text for g, (text, _) in summaries.items()},
+                {g: q["median"] for g, (_, q) in summaries.items()},
+            )
+        )
+        block.test = _wilcoxon(*(column[members[g] & known] for g in groups))
     else:
-        known = df[column].notna()
-        counts = pd.crosstab(df.loc[known, column].astype(str), df.loc[known, group].astype(str))
-        counts = counts.reindex(columns=groups, fill_value=0)
-        counts["overall"] = counts.sum(axis=1)
-        levels = [lv for lv in (variable.levels or sorted(counts.index)) if lv in counts.index]
-        for name, subset in subsets.items():
-            n = len(subset)
-            row.values[name] = {lv: int(counts.loc[lv, name]) for lv in levels}
-            row.cells[name] = {lv: f"{k} ({100 * k / n:.1f}%)" for lv, k in row.values[name].items()}
-        table = np.array([[row.values[g][lv] for lv in levels] for g in groups])
-        row.test = compare_categories(table)
-    for name, subset in subsets.items():
-        missing = int(subset[column].isna().sum())
-        row.values[name]["missing"] = missing
-        if missing or df[column].isna().any():
-            row.cells[name]["Missing"] = str(missing)
-    return row
+        text = level_text(column)
+        unlabelled = sorted(set(text[known]) - set(labels))
+        if unlabelled:
+            raise ValueError(f"{variable.column}: level(s) {', '.join(unlabelled)} have no declared label")
+        counts = {g: text[m & known].value_counts() for g, m in members.items()}
+        n_known = {g: int((m & known).sum()) for g, m in members.items()}
+        for level, label in labels.items():
+            k = {g: int(c.get(level, 0)) for g, c in counts.items()}
+            block.lines.append(Line(level, label, {g: _count(k[g], n_known[g]) for g in k}, k))
+        table = np.array([[line.values[g] for line in block.lines] for g in groups])
+        block.test = compare_categories(table)
+    if not known.all():
+        missing = {g: int((m & ~known).sum()) for g, m in members.items()}
+        block.lines.append(Line(UNKNOWN, "Unknown", {g: str(k) for g, k in missing.items()}, missing))
+    return block
+
+
+def level_labels(codebook: Codebook, variables: list[Variable] = TABLE1) -> dict[str, dict[str, str]]:
+    """Each categorical block's level labels: where the category is derived for derived columns
+    (`analysis.endpoints.DERIVED_LEVELS`), the codebook's for export columns."""
+    return {
+        v.column: DERIVED_LEVELS[v.column] if v.column in DERIVED_LEVELS else codebook.labels(v.column)
+        for v in variables
+        if not v.continuous
+    }
 
 
 def baseline_table(
-    df: pd.DataFrame, group: str, groups: list[str], variables: list[Variable] = TABLE1
-) -> list[Row]:
-    """Every Table 1 row, in order."""
-    frame = table1_frame(df)
-    return [summarise(frame, v, group, groups) for v in variables]
+    df: pd.DataFrame,
+    group: str,
+    groups: list[str],
+    labels: dict[str, dict[str, str]],
+    variables: list[Variable] = TABLE1,
+) -> list[Block]:
+    """Every Table 1 block, in order; `labels` gives each categorical column's level labels."""
+    return [summarise(df, v, group, groups, labels.get(v.column, {})) for v in variables]

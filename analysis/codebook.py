@@ -62,6 +62,10 @@ class Codebook:
             )
         return pd.DataFrame(rows)
 
+    def labels(self, column: str) -> dict[str, str]:
+        """A column's printed label per level (level as text), in the order tables list them."""
+        return {str(level): str(label) for level, label in self.columns[column].get("labels", {}).items()}
+
 
 def load_codebook(path: Path | str = DEFAULT_CODEBOOK) -> Codebook:
     """The codebook at `path`; a missing, unreadable or malformed file is a clean CohortError."""
@@ -132,7 +136,22 @@ def _value_checks(spec: dict) -> list[pa.Check]:
         )
     if "pattern" in spec:
         checks.append(pa.Check.str_matches(spec["pattern"], error="is not a pseudonymous study number"))
+    if "labels" in spec:
+        checks.append(_labelled(spec))
     return checks
+
+
+def _labelled(spec: dict) -> pa.Check:
+    """Every value the column may hold has a printed label; a value the `values` list already refuses
+    is reported there, once."""
+    category = spec["type"] == "category"
+    labelled = [str(v) if category else v for v in spec["labels"]]
+    allowed = [str(v) for v in spec["values"]] if "values" in spec else None
+
+    def check(values: pd.Series) -> pd.Series:
+        return values.isin(labelled) | (~values.isin(allowed) if allowed is not None else False)
+
+    return pa.Check(check, error="has no label in the codebook")
 
 
 def _after(later: str, earlier: str):

@@ -16,6 +16,17 @@ from analysis.recode import ABOVE, BELOW, LIMIT_SUFFIX
 DAYS_PER_MONTH = 30.4375
 ALBI_CUTS = (-2.60, -1.39)
 BILIRUBIN_UMOL_PER_MG_DL = 17.1
+CHILD_PUGH_CLASS_MAX = {"A": 6, "B": 9}  # highest score of each class; C above
+TUMOUR_NUMBER_GROUP_MAX = {"1": 1, "2to3": 3}  # highest count of each group; gt3 above
+
+#: Categories derived from raw values, each declared once: level (as text) -> printed label, in the
+#: order tables list them. Tables print these labels; they never infer one from a value.
+DERIVED_LEVELS: dict[str, dict[str, str]] = {
+    "child_pugh_class": {"A": "A", "B": "B", "C": "C"},
+    "albi_grade": {"1": "1", "2": "2", "3": "3"},
+    "tumour_number_group": {"1": "1", "2to3": "2–3", "gt3": "> 3"},
+    "afp_ge_400": {"0": "< 400", "1": "≥ 400"},
+}
 
 #: Binary covariates of the Cox models: column -> (description, how it is derived).
 COVARIATES: dict[str, str] = {
@@ -73,6 +84,22 @@ def albi(albumin_g_dl: pd.Series, bilirubin_mg_dl: pd.Series) -> tuple[pd.Series
     return score, grade.astype("Int64")
 
 
+def _grouped(values: pd.Series, highest: dict[str, int], above: str) -> pd.Series:
+    """The level of each value: the first level whose highest value it does not exceed, else `above`."""
+    levels = np.select([values <= top for top in highest.values()], list(highest), default=above)
+    return pd.Series(levels, index=values.index, dtype=object).where(values.notna())
+
+
+def child_pugh_class(score: pd.Series) -> pd.Series:
+    """Child-Pugh class A (5-6 points), B (7-9) or C (10-15)."""
+    return _grouped(score, CHILD_PUGH_CLASS_MAX, "C")
+
+
+def tumour_number_group(number: pd.Series) -> pd.Series:
+    """Number of tumours grouped as 1, 2 to 3, or more than 3."""
+    return _grouped(number, TUMOUR_NUMBER_GROUP_MAX, "gt3")
+
+
 def _flag(condition: pd.Series, known: pd.Series) -> pd.Series:
     return condition.astype("Int64").where(known)
 
@@ -113,10 +140,16 @@ def covariates(raw: pd.DataFrame, albi_grade: pd.Series) -> pd.DataFrame:
 
 
 def derive(raw: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-    """The analysis-ready table: raw columns plus endpoints, ALBI and the binary covariates."""
+    """The analysis-ready table: raw columns plus endpoints, ALBI, the derived categories and the
+    binary covariates."""
     score, grade = albi(raw["albumin_g_dl"], raw["bilirubin_mg_dl"])
-    extra = pd.concat(
-        [survival_endpoints(raw, cutoff), pd.DataFrame({"albi_score": score, "albi_grade": grade})],
-        axis=1,
+    categories = pd.DataFrame(
+        {
+            "albi_score": score,
+            "albi_grade": grade,
+            "child_pugh_class": child_pugh_class(raw["child_pugh_score"]),
+            "tumour_number_group": tumour_number_group(raw["tumour_number"]),
+        }
     )
+    extra = pd.concat([survival_endpoints(raw, cutoff), categories], axis=1)
     return pd.concat([raw, extra, covariates(raw, grade)], axis=1)

@@ -23,7 +23,6 @@ from analysis.printfiles import DOCUMENT_DPI, DPI, RECORDS, PrintFigure, content
 from analysis.survival import KMCurve  # noqa: E402
 
 COLOURS = {"first_line": "#1f4e79", "post_ate_beva": "#c0392b"}
-LABELS = {"first_line": "First-line HAIC", "post_ate_beva": "Post-ate-beva HAIC"}
 MAX_STEPS = 2000
 log = logging.getLogger(__name__)
 
@@ -66,11 +65,13 @@ def at_risk(curve: KMCurve, ticks: np.ndarray) -> list[int]:
 def km_figure(
     curves: dict[str, KMCurve],
     medians: dict[str, float],
+    labels: dict[str, str],
     annotation: str,
     ylabel: str,
     tick_step: float = 6.0,
 ) -> plt.Figure:
-    """Kaplan-Meier curves by group with censor marks, median lines and a numbers-at-risk table."""
+    """Kaplan-Meier curves by group (printed as `labels` name them) with censor marks, median lines
+    and a numbers-at-risk table."""
     fig, (ax, table) = plt.subplots(
         2, 1, figsize=(6.5, 5.2), height_ratios=[4, 1], sharex=True, gridspec_kw={"hspace": 0.42}
     )
@@ -78,7 +79,7 @@ def km_figure(
     ticks = np.arange(0, horizon + tick_step, tick_step)
     for name, curve in curves.items():
         time, surv = _steps(curve)
-        ax.step(time, surv, where="post", color=COLOURS[name], lw=1.6, label=LABELS[name])
+        ax.step(time, surv, where="post", color=COLOURS[name], lw=1.6, label=labels[name])
         censored = curve.n_censor > 0
         marks = curve.time[censored]
         if len(marks) > MAX_STEPS:
@@ -94,7 +95,7 @@ def km_figure(
     table.set_xlim(-tick_step * 0.1, ticks[-1] + tick_step * 0.1)
     ax.set_xticks(ticks)
     table.set_yticks(range(len(curves)))
-    table.set_yticklabels([LABELS[n] for n in reversed(list(curves))], fontsize=8)
+    table.set_yticklabels([labels[n] for n in reversed(list(curves))], fontsize=8)
     for i, (name, curve) in enumerate(reversed(list(curves.items()))):
         for t, n in zip(ticks, at_risk(curve, ticks), strict=True):
             table.text(t, i, str(n), ha="center", va="center", fontsize=8, color=COLOURS[name])

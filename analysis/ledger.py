@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.formatting import FORMATTERS, interval, p_clause
+from analysis.software import Software
 
 SCHEMA = "haic-ledger/1"
 
@@ -24,6 +26,7 @@ class Entry:
     text: str
     method: str
     source: str
+    software: Software | None = None  # what computed the value
 
     def __str__(self) -> str:
         return self.text
@@ -39,7 +42,22 @@ class Entry:
         )
 
     def as_dict(self) -> dict:
-        return {"value": self.value, "text": self.text, "method": self.method, "source": self.source}
+        entry = {"value": self.value, "text": self.text, "method": self.method, "source": self.source}
+        return entry | ({"software": self.software.as_dict()} if self.software else {})
+
+
+CITATION = re.compile(r"\s*\[@[^\]]+\]")
+
+
+@dataclass(frozen=True)
+class Sentence(Entry):
+    """An entry assembled from other entries and words: its Markdown keeps each entry's span and the
+    citations among the words ("[@key]"); its text is the plain sentence."""
+
+    parts: tuple = ()
+
+    def _repr_markdown_(self) -> str:
+        return "".join(p._repr_markdown_() if isinstance(p, Entry) else p for p in self.parts)
 
 
 def _clean(value: object) -> object:
@@ -89,24 +107,39 @@ class Ledger:
         return list(self._entries)
 
     def add(
-        self, key: str, value: object, kind: str | None, method: str, source: str, text: str | None = None
+        self,
+        key: str,
+        value: object,
+        kind: str | None,
+        method: str,
+        source: str,
+        text: str | None = None,
+        software: Software | None = None,
     ) -> Entry:
         if key in self._entries:
             raise ValueError(f"ledger key {key!r} added twice")
         value = _clean(value)
         if text is None:
             text = "NR" if value is None else FORMATTERS[kind](value)
-        entry = Entry(key, value, text, method, source)
+        entry = Entry(key, value, text, method, source, software)
         self._entries[key] = entry
         return entry
 
     def add_estimate(
-        self, key: str, estimate: float, low: float, high: float, kind: str, method: str, source: str
+        self,
+        key: str,
+        estimate: float,
+        low: float,
+        high: float,
+        kind: str,
+        method: str,
+        source: str,
+        software: Software | None = None,
     ) -> Entry:
         """An estimate with its confidence interval: keys X, X.ci_low, X.ci_high and X.ci."""
-        entry = self.add(key, estimate, kind, method, source)
-        lo = self.add(f"{key}.ci_low", low, kind, method, source)
-        hi = self.add(f"{key}.ci_high", high, kind, method, source)
+        entry = self.add(key, estimate, kind, method, source, software=software)
+        lo = self.add(f"{key}.ci_low", low, kind, method, source, software=software)
+        hi = self.add(f"{key}.ci_high", high, kind, method, source, software=software)
         self.add(
             f"{key}.ci",
             [lo.value, hi.value],
@@ -114,7 +147,17 @@ class Ledger:
             method,
             source,
             text=interval(lo.text.rstrip("%"), hi.text),
+            software=software,
         )
+        return entry
+
+    def add_sentence(self, key: str, parts: Sequence[Entry | str], method: str, source: str) -> Entry:
+        """A sentence of entries and words (words may hold citations); see `Sentence`."""
+        if key in self._entries:
+            raise ValueError(f"ledger key {key!r} added twice")
+        text = CITATION.sub("", "".join(p.text if isinstance(p, Entry) else p for p in parts))
+        entry = Sentence(key, text, text, method, source, parts=tuple(parts))
+        self._entries[key] = entry
         return entry
 
     def p(self, key: str) -> Entry:
@@ -144,5 +187,8 @@ class Ledger:
             raise ValueError(f"{path}: ledger schema {document.get('schema')!r}, expected {SCHEMA!r}")
         ledger = cls({k: v for k, v in document.items() if k not in ("schema", "entries")})
         for key, entry in document["entries"].items():
-            ledger._entries[key] = Entry(key, entry["value"], entry["text"], entry["method"], entry["source"])
+            software = Software(**entry["software"]) if "software" in entry else None
+            ledger._entries[key] = Entry(
+                key, entry["value"], entry["text"], entry["method"], entry["source"], software
+            )
         return ledger

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import baseline, consistency, cox, response, survival
+from analysis import baseline, consistency, cox, coxzph, response, survival
+from analysis.codebook import Codebook, load_codebook
 from analysis.cohort import Cohort, load_cohort
 from analysis.contingency import MIN_EXPECTED
 from analysis.endpoints import COVARIATES, DAYS_PER_MONTH, GROUP_COVARIATE
@@ -46,6 +47,7 @@ class Results:
     analysis_data: pd.DataFrame
     models: dict = field(default_factory=dict)
     curves: dict = field(default_factory=dict)
+    baseline: list = field(default_factory=list)
     #: the `analysis.cache` entry these results were read from (set on reading, never stored)
     cache_entry: object = None
 
@@ -221,6 +223,7 @@ def add_survival(ledger: Ledger, data: pd.DataFrame, endpoint: str) -> dict[str,
             "months",
             KM_METHOD + "; median by R's quantile rule",
             "analysis.survival.median_survival",
+            median.software,
         )
         ledger.add(
             f"{endpoint}.events.{g}",
@@ -239,6 +242,7 @@ def add_survival(ledger: Ledger, data: pd.DataFrame, endpoint: str) -> dict[str,
                 "percent",
                 f"{KM_METHOD}; S({month} months)",
                 "analysis.survival.KMCurve.at",
+                curve.software,
             )
     test = survival.logrank(data[t].to_numpy(), data[e].to_numpy(), data["group"].astype(str).to_numpy())
     method = "log-rank test (R survdiff, rho = 0), 1 df"
@@ -249,8 +253,11 @@ def add_survival(ledger: Ledger, data: pd.DataFrame, endpoint: str) -> dict[str,
         method,
         "analysis.survival.logrank",
         text=f"{test.chisq:.2f}",
+        software=test.software,
     )
-    ledger.add(f"{endpoint}.logrank.p", test.p, "p", method, "analysis.survival.logrank")
+    ledger.add(
+        f"{endpoint}.logrank.p", test.p, "p", method, "analysis.survival.logrank", software=test.software
+    )
     return curves
 
 
@@ -264,13 +271,15 @@ def add_followup(ledger: Ledger, data: pd.DataFrame) -> None:
         "months",
         "reverse Kaplan-Meier (censoring as event)",
         "analysis.survival.reverse_km_followup",
+        median.software,
     )
 
 
-def _add_term(ledger: Ledger, key: str, term: cox.Term, method: str, source: str) -> None:
+def _add_term(ledger: Ledger, key: str, model: cox.CoxModel, name: str, method: str, source: str) -> None:
+    term = model.terms[name]
     low, high = term.ci
-    ledger.add_estimate(f"{key}.hr", term.hr, low, high, "hr", method, source)
-    ledger.add(f"{key}.p", term.p, "p", method, source)
+    ledger.add_estimate(f"{key}.hr", term.hr, low, high, "hr", method, source, model.software)
+    ledger.add(f"{key}.p", term.p, "p", method, source, software=model.software)
 
 
 def add_cox(ledger: Ledger, data: pd.DataFrame, endpoint: str) -> dict[str, cox.CoxModel]:
@@ -282,15 +291,17 @@ def add_cox(ledger: Ledger, data: pd.DataFrame, endpoint: str) -> dict[str, cox.
         _add_term(
             ledger,
             f"{endpoint}.cox.uni.{cox_key(name)}",
-            screen.terms[name],
+            screen,
+            name,
             COX_METHOD + "; univariable, complete cases",
             "analysis.cox.univariable",
         )
-    for name, term in model.terms.items():
+    for name in model.terms:
         _add_term(
             ledger,
             f"{endpoint}.cox.multi.{cox_key(name)}",
-            term,
+            model,
+            name,
             COX_METHOD + f"; multivariable: group + covariates with univariable p < {cox.SELECTION_P}",
             "analysis.cox.multivariable",
         )
@@ -310,12 +321,13 @@ def add_cox(ledger: Ledger, data: pd.DataFrame, endpoint: str) -> dict[str, cox.
     ledger.add(
         f"{endpoint}.cox.multi.events", model.events, "count", "events in the multivariable model", source
     )
-    ph = cox.cox_zph(model)
+    ph = coxzph.cox_zph(model)
     method = "Schoenfeld-residual score test, KM time transform (R cox.zph)"
-    ledger.add(f"{endpoint}.zph.global.p", ph.p("GLOBAL"), "p", method, "analysis.cox.cox_zph")
+    source = "analysis.coxzph.cox_zph"
+    ledger.add(f"{endpoint}.zph.global.p", ph.p("GLOBAL"), "p", method, source, software=ph.software)
     violated = []
     for name in model.terms:
-        ledger.add(f"{endpoint}.zph.{cox_key(name)}.p", ph.p(name), "p", method, "analysis.cox.cox_zph")
+        ledger.add(f"{endpoint}.zph.{cox_key(name)}.p", ph.p(name), "p", method, source, software=ph.software)
         if ph.p(name) < 0.05:
             violated.append(COVARIATE_LABELS[name])
     ledger.add(
@@ -323,14 +335,14 @@ def add_cox(ledger: Ledger, data: pd.DataFrame, endpoint: str) -> dict[str, cox.
         len(violated),
         "count",
         method + "; terms with p < 0.05",
-        "analysis.cox.cox_zph",
+        "analysis.coxzph.cox_zph",
     )
     ledger.add(
         f"{endpoint}.zph.violated_terms",
         violated,
         None,
         method,
-        "analysis.cox.cox_zph",
+        "analysis.coxzph.cox_zph",
         text=", ".join(violated) if violated else "none",
     )
     return {"multi": model, **{f"uni.{k}": v for k, v in screens.items()}}
@@ -358,7 +370,14 @@ def add_response(ledger: Ledger, data: pd.DataFrame) -> None:
                 rate = response.rate(data[data["group"] == g], column, levels)
                 key = f"{prefix}{name}.{g}"
                 ledger.add_estimate(
-                    key, rate.proportion, rate.low, rate.high, "percent", method, "analysis.response.rate"
+                    key,
+                    rate.proportion,
+                    rate.low,
+                    rate.high,
+                    "percent",
+                    method,
+                    "analysis.response.rate",
+                    rate.software,
                 )
                 ledger.add(
                     f"{key}.responders" if name == "orr" else f"{key}.count",
@@ -368,49 +387,42 @@ def add_response(ledger: Ledger, data: pd.DataFrame) -> None:
                     "analysis.response.rate",
                 )
                 ledger.add(f"{key}.n", rate.n, "count", method, "analysis.response.rate")
-            p = response.compare_rates(data, column, levels, "group")
+            test = response.compare_rates(data, column, levels, "group")
             ledger.add(
                 f"{prefix}{name}.p",
-                p,
+                test.p,
                 "p",
                 "Fisher's exact test, two-sided",
                 "analysis.response.compare_rates",
+                software=test.software,
             )
+    for key, continuity in (("orr.chisq.p", False), ("orr.chisq_yates.p", True)):
+        test = response.chi_square_rates(data, "recist_bor", response.RESPONSE, "group", continuity)
+        source = "analysis.response.chi_square_rates"
+        ledger.add(key, test.p, "p", test.test, source, software=test.software)
 
 
-def add_baseline(ledger: Ledger, data: pd.DataFrame) -> list[baseline.Row]:
+def add_baseline(ledger: Ledger, data: pd.DataFrame, codebook: Codebook) -> list[baseline.Block]:
     """Table 1 cells and tests into the ledger (so the table and the text share one source)."""
-    rows = baseline.baseline_table(data, "group", GROUPS)
+    blocks = baseline.baseline_table(data, "group", GROUPS, baseline.level_labels(codebook))
     source = "analysis.baseline.summarise"
-    for row in rows:
-        column = row.variable.column
-        for group, cells in row.cells.items():
-            for level, text in cells.items():
-                value = row.values[group].get(level if level != "median (IQR)" else "median")
-                if level == "Missing":
-                    value = row.values[group]["missing"]
-                ledger.add(
-                    f"baseline.{column}.{_level_key(level)}.{group}",
-                    value,
-                    None,
-                    "median (IQR)" if row.variable.continuous else "n (%)",
-                    source,
-                    text=text,
-                )
-        ledger.add(f"baseline.{column}.p", row.test.p, "p", row.test.test, source)
+    methods = {
+        baseline.MEDIAN_IQR: "median (IQR) of known values",
+        baseline.UNKNOWN: "patients with no recorded value",
+    }
+    for block in blocks:
+        column = block.variable.column
+        for line in block.lines:
+            method = methods.get(line.key, "n (%) of patients with a known value")
+            for group, text in line.cells.items():
+                key = f"baseline.{column}.{line.key}.{group}"
+                ledger.add(key, line.values[group], None, method, source, text=text)
+        test = block.test
+        ledger.add(f"baseline.{column}.p", test.p, "p", test.test, source, software=test.software)
         ledger.add(
-            f"baseline.{column}.test",
-            row.test.test,
-            None,
-            "gtsummary default rule",
-            source,
-            text=row.test.test,
+            f"baseline.{column}.test", test.test, None, "gtsummary default rule", source, text=test.test
         )
-    return rows
-
-
-def _level_key(level: str) -> str:
-    return {"median (IQR)": "median_iqr", "Missing": "missing", ">3": "gt3", "2-3": "2to3"}.get(level, level)
+    return blocks
 
 
 def analysis_table(data: pd.DataFrame) -> pd.DataFrame:
@@ -436,7 +448,8 @@ def run(data_path: str | Path = "data/cohort.csv", manuscript: str | Path | None
     """Load and validate the cohort, then compute every reported number into the ledger
     (and the manuscript's word counts, when its source is given)."""
     data_path = Path(data_path)
-    cohort = load_cohort(data_path)
+    codebook = load_codebook()
+    cohort = load_cohort(data_path, codebook)
     data = cohort.data
     ledger = Ledger(provenance(cohort, data_path))
     add_study(ledger, cohort)
@@ -446,14 +459,14 @@ def run(data_path: str | Path = "data/cohort.csv", manuscript: str | Path | None
     add_followup(ledger, data)
     models = {endpoint: add_cox(ledger, data, endpoint) for endpoint in ENDPOINTS}
     add_response(ledger, data)
-    add_baseline(ledger, data)
+    blocks = add_baseline(ledger, data, codebook)
     from analysis.wording import add_wording
 
     add_wording(ledger)
     if manuscript is not None:
         add_word_counts(ledger, Path(manuscript))
     consistency.check(ledger)
-    return Results(ledger, cohort, analysis_table(data), models, curves)
+    return Results(ledger, cohort, analysis_table(data), models, curves, blocks)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from analysis import figures
+from analysis.codebook import load_codebook
 from analysis.endpoints import COVARIATES, GROUP_COVARIATE
 from analysis.formatting import p_clause
 from analysis.printfiles import PrintFigure, current
@@ -27,7 +28,10 @@ def km(results, endpoint: str):
     )
     medians = {g: ledger[f"{endpoint}.median.{g}"].value for g in results.curves[endpoint]}
     medians = {g: float("nan") if v is None else v for g, v in medians.items()}
-    return figures.km_figure(results.curves[endpoint], medians, annotation, f"{TITLES[endpoint]} probability")
+    labels = load_codebook().labels("group")
+    return figures.km_figure(
+        results.curves[endpoint], medians, labels, annotation, f"{TITLES[endpoint]} probability"
+    )
 
 
 def forest(results, endpoint: str = "os"):
@@ -56,7 +60,7 @@ def best_response(results):
     ledger = results.ledger
     bars, labels = {}, {}
     for prefix, criterion in (("recist.", "RECIST 1.1"), ("mrecist.", "mRECIST")):
-        for g, name in figures.LABELS.items():
+        for g, name in load_codebook().labels("group").items():
             n = ledger[f"n.{g}"].value
             bars[f"{prefix}{g}"] = {c: 100 * ledger[f"{prefix}bor.{c}.{g}"].value / n for c in CATEGORIES}
             labels[f"{prefix}{g}"] = f"{name}, {criterion}"

@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.contingency import TestResult
+from analysis.software import Software, computed_by
+
 CATEGORIES = ["CR", "PR", "SD", "PD", "NE"]
 RESPONSE = ["CR", "PR"]
 CONTROL = ["CR", "PR", "SD"]
@@ -21,6 +24,7 @@ class Rate:
     n: int
     low: float
     high: float
+    software: Software | None = None
 
     @property
     def proportion(self) -> float:
@@ -29,7 +33,8 @@ class Rate:
 
 def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> Rate:
     ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact")
-    return Rate(int(k), int(n), float(ci.low), float(ci.high))
+    software = computed_by("Clopper-Pearson intervals", stats.binomtest)
+    return Rate(int(k), int(n), float(ci.low), float(ci.high), software)
 
 
 def best_response_counts(df: pd.DataFrame, column: str, group: str) -> pd.DataFrame:
@@ -43,8 +48,22 @@ def rate(df: pd.DataFrame, column: str, levels: list[str], confidence: float = 0
     return clopper_pearson(int(df[column].isin(levels).sum()), len(df), confidence)
 
 
-def compare_rates(df: pd.DataFrame, column: str, levels: list[str], group: str) -> float:
-    """Fisher's exact test of the rate between the two groups (2 x 2 table)."""
+def _rate_table(df: pd.DataFrame, column: str, levels: list[str], group: str) -> np.ndarray:
     hit = df[column].isin(levels)
-    table = pd.crosstab(df[group], hit).reindex(columns=[True, False], fill_value=0).to_numpy()
-    return float(stats.fisher_exact(np.asarray(table)).pvalue)
+    return pd.crosstab(df[group], hit).reindex(columns=[True, False], fill_value=0).to_numpy()
+
+
+def compare_rates(df: pd.DataFrame, column: str, levels: list[str], group: str) -> TestResult:
+    """Fisher's exact test of the rate between the two groups (2 x 2 table)."""
+    p = float(stats.fisher_exact(_rate_table(df, column, levels, group)).pvalue)
+    return TestResult(p, "Fisher's exact test", computed_by("Fisher\u2019s exact tests", stats.fisher_exact))
+
+
+def chi_square_rates(
+    df: pd.DataFrame, column: str, levels: list[str], group: str, continuity: bool
+) -> TestResult:
+    """Pearson's chi-square test of the rate between the groups, with or without Yates' correction
+    (what the Discussion weighs against Fisher's test)."""
+    result = stats.chi2_contingency(_rate_table(df, column, levels, group), correction=continuity)
+    name = "Pearson's chi-square test" + (" with continuity correction" if continuity else "")
+    return TestResult(float(result.pvalue), name, computed_by("chi-square tests", stats.chi2_contingency))

@@ -1,9 +1,11 @@
 """Kaplan-Meier estimates, medians, landmark rates, the log-rank test and follow-up.
 
-Definitions follow R's survival package: Greenwood standard errors, log-log ("exponential
-Greenwood") confidence intervals as `survfit(conf.type = "log-log")` and lifelines compute, medians
-and their CIs by `quantile.survfit` (the first time the curve falls below 0.5; the midpoint when it
-sits exactly at 0.5), the log-rank test as `survdiff`, and median follow-up by reverse Kaplan-Meier.
+lifelines computes the estimates: `KaplanMeierFitter` gives S(t) with Greenwood-based log-log
+("exponential Greenwood") limits, the interval R's `survfit(conf.type = "log-log")` gives, and
+`multivariate_logrank_test` gives the log-rank test of R's `survdiff`. One piece is our own: the
+median and its limits by R's `quantile.survfit` rule, because lifelines takes the first time the
+curve reaches 0.5 (S <= 0.5) where R takes the first time it falls below 0.5 and the midpoint of a
+stretch sitting exactly at 0.5; the two differ whenever the curve lands on one half.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from lifelines import KaplanMeierFitter
+from lifelines.statistics import multivariate_logrank_test
+
+from analysis.software import Software, computed_by
 
 CONFIDENCE = 0.95
 TOLERANCE = np.sqrt(np.finfo(float).eps)
@@ -19,16 +24,16 @@ TOLERANCE = np.sqrt(np.finfo(float).eps)
 
 @dataclass(frozen=True)
 class KMCurve:
-    """The Kaplan-Meier step function at each distinct time, with log-log confidence limits."""
+    """The Kaplan-Meier step function at each distinct observed time, with log-log confidence limits."""
 
     time: np.ndarray
     n_risk: np.ndarray
     n_event: np.ndarray
     n_censor: np.ndarray
     surv: np.ndarray
-    std_err: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
+    software: Software | None = None
 
     def at(self, t: float) -> tuple[float, float, float]:
         """S(t) with its confidence limits (right-continuous step: the last step at or before t)."""
@@ -39,24 +44,26 @@ class KMCurve:
 
 
 def kaplan_meier(time: np.ndarray, event: np.ndarray, confidence: float = CONFIDENCE) -> KMCurve:
-    """Kaplan-Meier estimate of S(t) from times and 0/1 events."""
-    time = np.asarray(time, float)
-    event = np.asarray(event, int)
-    unique, inverse = np.unique(time, return_inverse=True)
-    n_event = np.bincount(inverse, weights=event, minlength=len(unique))
-    n_total = np.bincount(inverse, minlength=len(unique)).astype(float)
-    n_risk = len(time) - np.concatenate([[0.0], np.cumsum(n_total)[:-1]])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(1 - n_event / n_risk)
-        greenwood = np.cumsum(np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0))
-        std_err = np.sqrt(greenwood)
-        z = stats.norm.ppf(1 - (1 - confidence) / 2)
-        inner = np.where((surv > 0) & (surv < 1), surv, np.nan)
-        a = np.exp(-np.exp(np.log(-np.log(inner)) + z * std_err / np.log(inner)))
-        b = np.exp(-np.exp(np.log(-np.log(inner)) - z * std_err / np.log(inner)))
-    lower = np.where(np.isnan(inner), np.where(surv >= 1, 1.0, np.nan), np.fmin(a, b))
-    upper = np.where(np.isnan(inner), np.where(surv >= 1, 1.0, np.nan), np.fmax(a, b))
-    return KMCurve(unique, n_risk, n_event, n_total - n_event, surv, std_err, lower, upper)
+    """Kaplan-Meier estimate of S(t) from times and 0/1 events (lifelines `KaplanMeierFitter`).
+
+    lifelines adds a row at time 0 and prints limits of 0 where S = 0; the curve keeps the observed
+    times only and, as R, no limits where S = 0."""
+    fitter = KaplanMeierFitter(alpha=1 - confidence).fit(np.asarray(time, float), np.asarray(event, int))
+    table = fitter.event_table
+    observed = (table["removed"] > 0).to_numpy()
+    surv = fitter.survival_function_.to_numpy()[observed, 0]
+    limits = fitter.confidence_interval_survival_function_.to_numpy()[observed]
+    limits = np.where((surv > 0)[:, None], limits, np.nan)
+    return KMCurve(
+        time=table.index.to_numpy(float)[observed],
+        n_risk=table["at_risk"].to_numpy(float)[observed],
+        n_event=table["observed"].to_numpy(float)[observed],
+        n_censor=table["censored"].to_numpy(float)[observed],
+        surv=surv,
+        lower=limits[:, 0],
+        upper=limits[:, 1],
+        software=computed_by("Kaplan-Meier estimates", KaplanMeierFitter),
+    )
 
 
 def _quantile_time(time: np.ndarray, surv: np.ndarray, p: float = 0.5) -> float:
@@ -76,6 +83,7 @@ class Median:
     estimate: float
     ci_low: float
     ci_high: float
+    software: Software | None = None
 
 
 def median_survival(curve: KMCurve) -> Median:
@@ -84,6 +92,7 @@ def median_survival(curve: KMCurve) -> Median:
         _quantile_time(curve.time, curve.surv),
         _quantile_time(curve.time, curve.lower),
         _quantile_time(curve.time, curve.upper),
+        computed_by("medians by R\u2019s quantile rule", _quantile_time),
     )
 
 
@@ -92,36 +101,18 @@ class LogRank:
     chisq: float
     df: int
     p: float
-    observed: np.ndarray
-    expected: np.ndarray
+    software: Software | None = None
 
 
 def logrank(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> LogRank:
-    """The log-rank test of equal survival across groups (R's survdiff, rho = 0)."""
-    time = np.asarray(time, float)
-    event = np.asarray(event, int)
-    labels, g = np.unique(np.asarray(group), return_inverse=True)
-    k = len(labels)
-    unique, inverse = np.unique(time, return_inverse=True)
-    m = len(unique)
-    deaths = np.zeros((m, k))
-    counts = np.zeros((m, k))
-    np.add.at(deaths, (inverse, g), event)
-    np.add.at(counts, (inverse, g), 1)
-    at_risk = counts[::-1].cumsum(axis=0)[::-1]
-    n = at_risk.sum(axis=1)
-    d = deaths.sum(axis=1)
-    live = n > 1
-    expected = (at_risk * (d / n)[:, None]).sum(axis=0)
-    observed = deaths.sum(axis=0)
-    factor = np.where(live, d * (n - d) / np.where(live, n * n * (n - 1), 1), 0.0)
-    share = at_risk
-    variance = np.diag((share * factor[:, None] * n[:, None]).sum(axis=0)) - (
-        (share * factor[:, None]).T @ share
+    """The log-rank test of equal survival across groups (lifelines; R's survdiff, rho = 0)."""
+    result = multivariate_logrank_test(np.asarray(time, float), np.asarray(group), np.asarray(event, int))
+    return LogRank(
+        float(result.test_statistic),
+        int(result.degrees_of_freedom),
+        float(result.p_value),
+        computed_by("log-rank tests", multivariate_logrank_test),
     )
-    diff = (observed - expected)[: k - 1]
-    chisq = float(diff @ np.linalg.solve(variance[: k - 1, : k - 1], diff))
-    return LogRank(chisq, k - 1, float(stats.chi2.sf(chisq, k - 1)), observed, expected)
 
 
 def reverse_km_followup(time: np.ndarray, event: np.ndarray) -> Median:

@@ -5,28 +5,24 @@ Every cell is a ledger text, so a table can never disagree with the prose that c
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
-from great_tables import GT
+from great_tables import GT, loc, style
 
-from analysis.baseline import TABLE1
-from analysis.endpoints import COVARIATES, GROUP_COVARIATE
+from analysis.baseline import MEDIAN_IQR, UNKNOWN
+from analysis.codebook import load_codebook
+from analysis.contingency import MIN_EXPECTED
+from analysis.cox import SELECTION_P
+from analysis.endpoints import GROUP_COVARIATE
+from analysis.pipeline import COVARIATE_LABELS
 from analysis.response import CATEGORIES
 
-GROUP_NAMES = {"first_line": "First-line HAIC", "post_ate_beva": "Post-ate-beva HAIC", "overall": "Overall"}
 TEST_MARKS = {"Wilcoxon rank-sum test": "a", "Pearson's chi-square test": "b", "Fisher's exact test": "c"}
-LEVEL_NAMES = {
-    "M": "Male",
-    "F": "Female",
-    "yes": "Yes",
-    "no": "No",
-    "1": "Yes",
-    "0": "No",
-    "median_iqr": "Median (IQR)",
-    "missing": "Missing",
-    "gt3": ">3",
-    "2to3": "2-3",
-}
+OVERALL = "Overall"
+NOT_IN_MODEL = "\u2014"
+INDENT = "\u00a0" * 4  # level lines sit under their variable (non-breaking spaces survive every format)
 ABBREVIATIONS = (
     "AFP, alpha-fetoprotein; ALBI, albumin-bilirubin; BCLC, Barcelona Clinic Liver Cancer; "
     "CI, confidence interval; ECOG, Eastern Cooperative Oncology Group; HAIC, hepatic arterial infusion "
@@ -35,55 +31,81 @@ ABBREVIATIONS = (
 )
 
 
+def left_aligned_stub(gt: GT) -> GT:
+    """Row labels aligned left, written on each cell so that every reader of the HTML (pandoc, Quarto)
+    keeps it; Table 1's indented levels then read as gtsummary's."""
+    return gt.tab_style(style.text(align="left"), loc.stub())
+
+
+@cache
+def group_names() -> dict[str, str]:
+    """Each group's printed label, from the codebook, and the overall column."""
+    return load_codebook().labels("group") | {"overall": OVERALL}
+
+
 def _header(ledger, group: str) -> str:
     key = "n.total" if group == "overall" else f"n.{group}"
-    return f"{GROUP_NAMES[group]} (n = {ledger[key].text})"
+    return f"{group_names()[group]} (n = {ledger[key].text})"
 
 
-def baseline_gt(ledger) -> GT:
-    """Table 1: characteristics by group and overall, with the test of each row marked."""
+def baseline_frame(results) -> pd.DataFrame:
+    """Table 1 as gtsummary lays it out: a line per variable (with its p-value and, for a continuous
+    variable, its median and IQR), then its levels in declared order and an Unknown line if any value
+    is missing. Every cell is a ledger text; labels come from the codebook or the derivation."""
+    ledger = results.ledger
+    groups = list(group_names())
     rows = []
-    for variable in TABLE1:
-        column = variable.column
-        prefix = f"baseline.{column}."
-        levels = [
-            k[len(prefix) : -len(".overall")]
-            for k in ledger.keys()  # noqa: SIM118 (Ledger is not a dict)
-            if k.startswith(prefix) and k.endswith(".overall")
-        ]
-        p = ledger[f"{prefix}p"]
-        mark = TEST_MARKS.get(ledger[f"{prefix}test"].text, "")
-        for i, level in enumerate(levels):
-            rows.append(
-                {
-                    "variable": variable.label,
-                    "level": LEVEL_NAMES.get(level, level),
-                    **{g: ledger[f"{prefix}{level}.{g}"].text for g in GROUP_NAMES},
-                    "p": f"{p.text}{mark}" if i == 0 and mark else "",
-                }
-            )
-    frame = pd.DataFrame(rows)
+    for block in results.baseline:
+        column = block.variable.column
+        p = ledger[f"baseline.{column}.p"]
+        mark = TEST_MARKS.get(ledger[f"baseline.{column}.test"].text, "")
+        lines = list(block.lines)
+        head = {"label": block.variable.label, **dict.fromkeys(groups, ""), "p": f"{p.text}{mark}"}
+        if lines[0].key == MEDIAN_IQR:
+            head |= {g: ledger[f"baseline.{column}.{MEDIAN_IQR}.{g}"].text for g in groups}
+            lines = lines[1:]
+        rows.append(head)
+        for line in lines:
+            cells = {g: ledger[f"baseline.{column}.{line.key}.{g}"].text for g in groups}
+            rows.append({"label": INDENT + line.label, **cells, "p": ""})
+    return pd.DataFrame(rows)
+
+
+def baseline_gt(results) -> GT:
+    """Table 1: characteristics by group and overall, with the test of each variable marked."""
+    ledger = results.ledger
+    frame = baseline_frame(results)
+    unknown = any(line.key == UNKNOWN for block in results.baseline for line in block.lines)
+    values = "Values are n (%) of the patients with a known value, or median (IQR)."
+    if unknown:
+        values += " Unknown: patients with no recorded value, not counted in the percentages."
     return (
-        GT(frame, rowname_col="level", groupname_col="variable")
-        .cols_label(**{g: _header(ledger, g) for g in GROUP_NAMES}, p="p-value")
+        GT(frame, rowname_col="label")
+        .pipe(left_aligned_stub)
+        .cols_label(**{g: _header(ledger, g) for g in group_names()}, p="p-value")
+        .tab_source_note(values)
         .tab_source_note(
-            "Values are n (%) or median (IQR). Tests: a, Wilcoxon rank-sum test; b, Pearson's "
-            "chi-square test; c, Fisher's exact test (used when any expected count is below 5)."
+            "Tests: a, Wilcoxon rank-sum test; b, Pearson's chi-square test; c, Fisher's exact test "
+            f"(used when any expected count is below {MIN_EXPECTED})."
         )
         .tab_source_note(ABBREVIATIONS)
     )
 
 
-def response_gt(ledger) -> GT:
-    """Best overall response and response rates by RECIST 1.1 and mRECIST."""
+def response_frame(ledger) -> pd.DataFrame:
+    """Best response per category (labels from the codebook), ORR and DCR, per criterion."""
     rows = []
-    for prefix, criterion in (("", "RECIST 1.1"), ("mrecist.", "mRECIST")):
+    for prefix, criterion, column in (
+        ("", "RECIST 1.1", "recist_bor"),
+        ("mrecist.", "mRECIST", "mrecist_bor"),
+    ):
         bor = prefix or "recist."
+        labels = load_codebook().labels(column)
         for category in CATEGORIES:
             rows.append(
                 {
                     "criterion": criterion,
-                    "item": category,
+                    "item": labels[category],
                     **{g: ledger[f"{bor}bor.{category}.{g}"].text for g in ("first_line", "post_ate_beva")},
                     "p": "",
                 }
@@ -100,27 +122,31 @@ def response_gt(ledger) -> GT:
                     "p": ledger[f"{prefix}{name}.p"].text,
                 }
             )
+    return pd.DataFrame(rows)
+
+
+def response_gt(ledger) -> GT:
+    """Best overall response and response rates by RECIST 1.1 and mRECIST."""
     return (
-        GT(pd.DataFrame(rows), rowname_col="item", groupname_col="criterion")
+        GT(response_frame(ledger), rowname_col="item", groupname_col="criterion")
+        .pipe(left_aligned_stub)
         .cols_label(
             first_line=_header(ledger, "first_line"),
             post_ate_beva=_header(ledger, "post_ate_beva"),
             p="p-value",
         )
         .tab_source_note(
-            "Values are n (%) unless stated. CR, complete response; PR, partial response; SD, stable "
-            "disease; PD, progressive disease; NE, not evaluable; ORR, objective response rate "
-            "(CR + PR); DCR, disease control rate (CR + PR + SD). Confidence intervals are "
-            "Clopper-Pearson exact intervals; p-values from Fisher's exact test."
+            "Values are n (%) unless stated. ORR, objective response rate (CR + PR); DCR, disease control "
+            "rate (CR + PR + SD). Confidence intervals are Clopper-Pearson exact intervals; p-values "
+            "from Fisher's exact test."
         )
     )
 
 
-def cox_gt(ledger) -> GT:
-    """Univariable and multivariable Cox models for OS and PFS side by side."""
-    labels = {GROUP_COVARIATE: "Post-ate-beva vs first-line HAIC", **COVARIATES}
+def cox_frame(ledger) -> pd.DataFrame:
+    """HR (95% CI) and p of every covariate: univariable and multivariable, OS and PFS."""
     rows = []
-    for column, label in labels.items():
+    for column, label in COVARIATE_LABELS.items():
         key = "group" if column == GROUP_COVARIATE else column
         row = {"covariate": label}
         for endpoint in ("os", "pfs"):
@@ -128,11 +154,18 @@ def cox_gt(ledger) -> GT:
                 base = f"{endpoint}.cox.{model}.{key}"
                 present = f"{base}.hr" in ledger
                 row[f"{endpoint}_{model}_hr"] = (
-                    f"{ledger[f'{base}.hr'].text} ({ledger[f'{base}.hr.ci'].text})" if present else ""
+                    f"{ledger[f'{base}.hr'].text} ({ledger[f'{base}.hr.ci'].text})"
+                    if present
+                    else NOT_IN_MODEL
                 )
-                row[f"{endpoint}_{model}_p"] = ledger[f"{base}.p"].text if present else ""
+                row[f"{endpoint}_{model}_p"] = ledger[f"{base}.p"].text if present else NOT_IN_MODEL
         rows.append(row)
-    gt = GT(pd.DataFrame(rows), rowname_col="covariate")
+    return pd.DataFrame(rows)
+
+
+def cox_gt(ledger) -> GT:
+    """Univariable and multivariable Cox models for OS and PFS side by side."""
+    gt = GT(cox_frame(ledger), rowname_col="covariate").pipe(left_aligned_stub)
     for endpoint, name in (("os", "Overall survival"), ("pfs", "Progression-free survival")):
         gt = gt.tab_spanner(
             name, columns=[f"{endpoint}_{m}_{s}" for m in ("uni", "multi") for s in ("hr", "p")]
@@ -145,7 +178,7 @@ def cox_gt(ledger) -> GT:
     return gt.cols_label(**labels_out).tab_source_note(
         "Cox proportional-hazards models with Efron ties; Wald confidence intervals and p-values. "
         "The multivariable model of each endpoint holds the group and every covariate with "
-        "univariable p < 0.10 (complete cases); blank cells were not selected. " + ABBREVIATIONS
+        f"univariable p < {SELECTION_P:.2f} (complete cases); {NOT_IN_MODEL}, not selected. " + ABBREVIATIONS
     )
 
 
@@ -156,24 +189,26 @@ def at_risk_frame(results, endpoint: str, step: float = 3.0) -> pd.DataFrame:
     curves = results.curves[endpoint]
     horizon = max(c.time.max() for c in curves.values())
     ticks = np.arange(0, horizon + step, step)
-    rows = {GROUP_NAMES[g]: at_risk(c, ticks) for g, c in curves.items()}
+    rows = {group_names()[g]: at_risk(c, ticks) for g, c in curves.items()}
     return pd.DataFrame(rows, index=[f"{t:g}" for t in ticks]).T.rename_axis("Months").reset_index()
 
 
 def at_risk_gt(results, endpoint: str) -> GT:
-    return GT(at_risk_frame(results, endpoint), rowname_col="Months").tab_stubhead("Months since HAIC start")
+    return (
+        GT(at_risk_frame(results, endpoint), rowname_col="Months")
+        .pipe(left_aligned_stub)
+        .tab_stubhead("Months since HAIC start")
+    )
 
 
 def codebook_gt() -> GT:
-    from analysis.codebook import load_codebook
-
     return GT(load_codebook().table())
 
 
 def all_tables(results) -> dict[str, GT]:
     ledger = results.ledger
     return {
-        "baseline": baseline_gt(ledger),
+        "baseline": baseline_gt(results),
         "response": response_gt(ledger),
         "cox": cox_gt(ledger),
         "at_risk_os": at_risk_gt(results, "os"),

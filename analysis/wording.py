@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from analysis import software
 from analysis.endpoints import COVARIATES
 from analysis.ledger import Ledger
 
@@ -51,6 +52,16 @@ def adjusted_association(hr: float, p: float, outcome: str) -> str:
 
 def significance(p: float) -> str:
     return "significant" if p < ALPHA else "not significant"
+
+
+def other_tests(p_chisq: float, p_yates: float) -> str:
+    """What the chi-square test and its continuity-corrected version say, after Fisher's test."""
+    significant = (p_chisq < ALPHA, p_yates < ALPHA)
+    if not any(significant):
+        return "neither of which reaches significance"
+    if all(significant):
+        return "both of which reach significance"
+    return "of which only the uncorrected test reaches significance"
 
 
 def proportional_hazards(violated: list[str], model: str) -> str:
@@ -125,7 +136,7 @@ def assay_limits(beyond: list[tuple[str, int, str]]) -> str:
 
 
 def overall_verdict(comparisons: list[tuple[float | None, float | None, float]]) -> str:
-    """"better", "similar" or "worse" for the post-ate-beva group over (median_post, median_first, p).
+    """ "better", "similar" or "worse" for the post-ate-beva group over (median_post, median_first, p).
 
     Worse when any endpoint is significantly shorter; better when any is significantly longer and none
     significantly shorter; similar otherwise.
@@ -169,6 +180,7 @@ SUMMARY: dict[str, dict[str, str]] = {
 
 def add_wording(ledger: Ledger) -> None:
     """Record every result-dependent phrase of the article in the ledger."""
+    add_software(ledger)
 
     def add(key: str, words: str, method: str) -> None:
         ledger.add(f"wording.{key}", words, None, method, SOURCE, text=words)
@@ -222,6 +234,11 @@ def add_wording(ledger: Ledger) -> None:
             "direction from the medians",
         )
     add(
+        "orr.other_tests",
+        other_tests(ledger["orr.chisq.p"].value, ledger["orr.chisq_yates.p"].value),
+        f"chi-square p with and without continuity correction against alpha = {ALPHA}",
+    )
+    add(
         "orr.difference",
         rate_difference(
             ledger["orr.post_ate_beva"].value, ledger["orr.first_line"].value, ledger["orr.p"].value
@@ -266,3 +283,54 @@ def add_wording(ledger: Ledger) -> None:
         synthetic_words if synthetic else real_words,
         "from the data's metadata (synthetic flag)",
     )
+
+
+def add_software(ledger: Ledger) -> None:
+    """The Methods' software sentence, assembled from the software recorded on the numbers: each
+    package that computed a number, with its version and the methods it computed (our own code last)."""
+    source = "analysis.wording.add_software"
+    methods: dict[str, list[str]] = {}
+    for entry in ledger:
+        if entry.software is not None:
+            methods.setdefault(entry.software.package, [])
+            if entry.software.method not in methods[entry.software.package]:
+                methods[entry.software.package].append(entry.software.method)
+    records = {e.software.package: e.software for e in ledger if e.software is not None}
+    packages = sorted(methods, key=lambda package: package == software.OWN)
+    clauses: list[list] = []
+    for package in packages:
+        listed = ledger.add(
+            f"software.methods.{package}",
+            methods[package],
+            None,
+            "methods whose numbers this package computed",
+            source,
+            text=series(methods[package]),
+        )
+        clause: list = [listed, " were computed with " if not clauses else " with "]
+        if package == software.OWN:
+            clause.append(
+                f"{software.NAMES[package]}, written where no maintained library computes them as R does"
+            )
+        else:
+            version = f"software.{package}"
+            if version not in ledger:
+                ledger.add(
+                    version,
+                    records[package].version,
+                    None,
+                    "running environment",
+                    source,
+                    text=records[package].version,
+                )
+            clause += [f"{software.NAMES.get(package, package)} ", ledger[version]]
+            if package in software.CITATIONS:
+                clause.append(f" [@{software.CITATIONS[package]}]")
+        clauses.append(clause)
+    parts: list = []
+    for i, clause in enumerate(clauses):
+        if i:
+            parts.append("; and " if i == len(clauses) - 1 else "; ")
+        parts += clause
+    parts.append(".")
+    ledger.add_sentence("software.sentence", parts, "software recorded on the numbers", source)

@@ -8,6 +8,7 @@ import argparse
 import sys
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import yaml
@@ -24,15 +25,21 @@ def recorded_parameters(meta_path: Path = META) -> Parameters:
     return Parameters(**{k: tuple(v) if isinstance(v, list) else v for k, v in recorded.items()})
 
 
-def _record(params: Parameters, achieved: dict, first_seed: int) -> None:
+def _record(params: Parameters, achieved, first_seed: int, seconds: float, cpu_seconds: float) -> None:
     meta = yaml.safe_load(META.read_text(encoding="utf-8"))
-    from synthetic.calibrate import describe
+    from synthetic.calibrate import DRAWS_PER_ENDPOINT, describe
 
     meta["generator"] = {
         "command": "python -m synthetic calibrate",
-        "search": f"seeds from {first_seed} upward; four Weibull scales solved per seed by bisection",
+        "search": (
+            f"patient seeds from {first_seed} upward; per patient seed, death seeds then progression seeds "
+            f"1..{DRAWS_PER_ENDPOINT}, with the four Weibull scales solved by bisection for each"
+        ),
+        "search_seconds": round(seconds),
+        "search_cpu_seconds": round(cpu_seconds),
         "parameters": describe(params),
-        "achieved": achieved,
+        "achieved": achieved.texts,
+        "unrounded": {k: v if isinstance(v, int) else round(v, 6) for k, v in achieved.values.items()},
     }
     META.write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
 
@@ -47,15 +54,15 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--out", type=Path, default=ROOT / "data" / "cohort.csv")
     gen.add_argument("--seed", type=int, default=None, help="another seed (default: the calibrated one)")
     args = parser.parse_args(argv)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     if args.command == "calibrate":
         from synthetic.calibrate import search
 
-        params, result = search(args.first_seed)
-        achieved = {k: (list(v) if isinstance(v, tuple) else round(v, 6)) for k, v in vars(result).items()}
-        _record(params, achieved, args.first_seed)
+        params, result = search(args.first_seed, progress=partial(print, flush=True))
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+        _record(params, result, args.first_seed, seconds, cpu_seconds)
         write_csv(cohort(params), ROOT / "data" / "cohort.csv")
-        print(f"seed {params.seed} meets every target: {achieved}")
+        print(f"seed {params.seed} meets every target in {seconds:.0f} s: {result.texts}")
     else:
         params = recorded_parameters()
         params = replace(params, n=args.n, seed=args.seed if args.seed is not None else params.seed)

@@ -56,9 +56,12 @@ COLUMNS = [
 
 @dataclass(frozen=True)
 class Parameters:
-    """Everything the draw depends on; the calibration search chooses `seed` and the four scales."""
+    """Everything the draw depends on. The calibration search chooses the three seeds (patients,
+    death times, progression times) and the four scales; the other values are fixed by design."""
 
     seed: int
+    death_seed: int = 0
+    progression_seed: int = 0
     n: int = 100
     os_scale: tuple[float, float] = (9.0, 14.0)  # Weibull scale (months), first-line / post-ate-beva
     pfs_scale: tuple[float, float] = (4.0, 9.0)
@@ -73,8 +76,16 @@ def _logistic(x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-x))
 
 
+def _stream(params: Parameters, tag: int, seed: int) -> np.random.Generator:
+    """An independent random stream for one part of the draw (tag 1 deaths, 2 progressions)."""
+    return np.random.default_rng((params.seed, tag, seed))
+
+
 def draw_baseline(params: Parameters) -> dict[str, np.ndarray]:
-    """Group, covariates, accrual, and the uniform draws the event times are made from."""
+    """Group, covariates, accrual, and the uniform draws the event times are made from.
+
+    Death and progression uniforms come from their own streams, so the search can redraw the
+    times of one endpoint while the patients and the other endpoint stay as they are."""
     rng = np.random.default_rng(params.seed)
     n = params.n
     n_post = round(n * POST_SHARE)
@@ -116,8 +127,8 @@ def draw_baseline(params: Parameters) -> dict[str, np.ndarray]:
         "afp": afp,
         "pivka": pivka,
         "start": start,
-        "u_death": rng.random(n),
-        "u_progression": rng.random(n),
+        "u_death": _stream(params, 1, params.death_seed).random(n),
+        "u_progression": _stream(params, 2, params.progression_seed).random(n),
         "u_loss": rng.random(n),
         "u_loss_time": rng.random(n),
         "u_missing": rng.random((n, 4)),

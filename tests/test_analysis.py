@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import shutil
 import subprocess
+from importlib.metadata import version
 
 import numpy as np
 import pytest
@@ -13,7 +16,7 @@ import analysis
 from analysis import formatting
 from analysis.contingency import compare_categories, fisher_exact
 from analysis.ledger import Ledger
-from tests.conftest import COHORT
+from tests.conftest import COHORT, ROOT
 
 REQUIRED = [
     "n.total",
@@ -146,3 +149,42 @@ def test_tables_build_with_ledger_texts(results):
     html = results.tables["cox"].as_raw_html()
     assert results.ledger["os.cox.multi.group.hr.ci"].text in html
     assert "Overall survival" in html and "Progression-free survival" in html
+
+
+def test_survival_numbers_are_computed_by_lifelines(results):
+    lifelines = ("lifelines", version("lifelines"))
+    for key in ("os.rate12.first_line", "os.logrank.p", "os.cox.multi.group.hr", "pfs.cox.uni.group.p"):
+        software = results.ledger[key].software
+        assert (software.package, software.version) == lifelines, key
+    assert results.ledger["os.zph.global.p"].software.package == "analysis"
+    assert results.ledger["os.median.first_line"].software.method == "medians by R\u2019s quantile rule"
+    assert results.ledger["orr.first_line"].software.package == "scipy"
+
+
+def test_lifelines_is_imported_where_survival_results_are_computed():
+    for module in ("survival", "cox"):
+        source = (ROOT / "analysis" / f"{module}.py").read_text(encoding="utf-8")
+        assert re.search(r"^from lifelines(\.statistics)? import", source, re.M), module
+
+
+def test_software_sentence_names_what_ran(results):
+    sentence = results.ledger["software.sentence"]
+    assert (
+        "Kaplan-Meier estimates, log-rank tests and Cox proportional-hazards models were computed with "
+        f"lifelines {version('lifelines')}" in sentence.text
+    )
+    assert f"SciPy {version('scipy')}" in sentence.text and "cox.zph" in sentence.text
+    assert "[@davidson2019lifelines]" in sentence._repr_markdown_() and "[@" not in sentence.text
+    assert 'data-key="software.lifelines"' in sentence._repr_markdown_()
+
+
+def test_numbers_json_records_the_software_of_each_number(tmp_path, results):
+    results.write(tmp_path)
+    entry = json.loads((tmp_path / "numbers.json").read_text())["entries"]["os.logrank.p"]
+    assert entry["software"] == {
+        "method": "log-rank tests",
+        "package": "lifelines",
+        "version": version("lifelines"),
+    }
+    again = Ledger.from_json(tmp_path / "numbers.json")
+    assert again["os.logrank.p"].software == results.ledger["os.logrank.p"].software

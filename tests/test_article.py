@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from importlib.metadata import version
 
 import pytest
 import yaml
@@ -55,6 +56,14 @@ def test_abstract_reports_the_published_values(texts, fmt):
     )
     assert f"objective response rate was {orr['post_ate_beva']}% versus {orr['first_line']}%" in text
     assert f"p = {published['overall_survival']['logrank_p']}" in text
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "docx", "html"])
+def test_methods_name_the_software_that_computed_the_numbers(texts, fmt):
+    text = texts[fmt]
+    assert f"Cox proportional-hazards models were computed with lifelines {version('lifelines')}" in text
+    assert f"with SciPy {version('scipy')}" in text
+    assert "Davidson-Pilon C. Lifelines: Survival analysis in python" in text
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "docx", "html"])

@@ -1,22 +1,23 @@
-"""The synthetic cohort: reproducible byte for byte, and calibrated to the published results."""
+"""The synthetic cohort: reproducible byte for byte, and calibrated so that the article prints the
+published values exactly."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 import yaml
+from scipy import stats
 
-from analysis.cohort import load_cohort
-from synthetic.calibrate import TARGETS, achieved
-from tests.conftest import COHORT, META, ROOT
-
-PUBLISHED = (
-    yaml.safe_load((ROOT.parent / "shared" / "seed" / "published.yaml").read_text())
-    if (ROOT.parent / "shared" / "seed" / "published.yaml").exists()
-    else None
-)
+import analysis
+from analysis.formatting import p_value
+from synthetic.__main__ import recorded_parameters
+from synthetic.calibrate import TARGETS, solve_scales
+from synthetic.generate import Parameters
+from tests.conftest import COHORT, META, PUBLISHED, ROOT
 
 
 def test_regenerating_reproduces_the_committed_file(tmp_path):
@@ -25,8 +26,8 @@ def test_regenerating_reproduces_the_committed_file(tmp_path):
     assert out.read_bytes() == COHORT.read_bytes()
 
 
-def test_any_size_has_the_same_structure(tmp_path):
-    from synthetic.generate import COLUMNS, Parameters, cohort
+def test_any_size_has_the_same_structure():
+    from synthetic.generate import COLUMNS, cohort
 
     frame = cohort(Parameters(seed=7, n=2500))
     assert list(frame.columns) == COLUMNS and len(frame) == 2500
@@ -34,91 +35,82 @@ def test_any_size_has_the_same_structure(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def calibration():
-    cohort = load_cohort(COHORT)
-    return cohort, achieved(cohort.data)
+def results():
+    return analysis.run(COHORT)
 
 
-def test_group_sizes_and_responders(calibration):
-    cohort, _ = calibration
-    data = cohort.data
-    assert data["group"].value_counts().to_dict() == {"first_line": 83, "post_ate_beva": 17}
-    responders = data[data["recist_bor"].isin(["CR", "PR"])].groupby("group", observed=True).size().to_dict()
-    assert responders == {"first_line": 15, "post_ate_beva": 6}
+@pytest.mark.parametrize("key", list(TARGETS))
+def test_the_article_prints_the_published_value(results, key):
+    assert results.ledger[key].text == TARGETS[key]
 
 
-def test_medians_exact_to_a_tenth_of_a_month(calibration):
-    _, result = calibration
-    assert tuple(round(m, 1) for m in result.os_median) == TARGETS["os_median"]
-    assert tuple(round(m, 1) for m in result.pfs_median) == TARGETS["pfs_median"]
-
-
-@pytest.mark.parametrize("key", ["os_logrank_p", "pfs_logrank_p", "os_cox_group_p", "pfs_cox_group_p"])
-def test_p_values_inside_their_windows(calibration, key):
-    _, result = calibration
-    target, tolerance = TARGETS[key]
-    assert abs(getattr(result, key) - target) <= tolerance
-
-
-def test_group_effect_favours_post_ate_beva(calibration):
-    _, result = calibration
-    assert result.os_cox_group_hr < 1 and result.pfs_cox_group_hr < 1
+def test_group_effect_favours_post_ate_beva(results):
+    assert results.ledger["os.cox.multi.group.hr"].value < 1
+    assert results.ledger["pfs.cox.multi.group.hr"].value < 1
 
 
 def test_targets_are_the_published_values():
-    if PUBLISHED is None:
+    if not PUBLISHED.exists():
         pytest.skip("shared/seed is not beside this checkout")
-    results = PUBLISHED["results"]
-    os_median = results["overall_survival"]["median_months"]
-    assert TARGETS["os_median"] == (os_median["first_line"], os_median["post_ate_beva"])
-    assert TARGETS["os_logrank_p"][0] == results["overall_survival"]["logrank_p"]
-    assert TARGETS["pfs_logrank_p"][0] == results["progression_free_survival"]["logrank_p"]
+    study = yaml.safe_load(PUBLISHED.read_text())
+    results = study["results"]
+    published = {f"n.{g}": str(spec["n"]) for g, spec in study["study"]["groups"].items()}
+    for endpoint, name in (("os", "overall_survival"), ("pfs", "progression_free_survival")):
+        published |= {f"{endpoint}.median.{g}": str(m) for g, m in results[name]["median_months"].items()}
+        published[f"{endpoint}.logrank.p"] = p_value(results[name]["logrank_p"])
+        published[f"{endpoint}.cox.multi.group.p"] = p_value(
+            results["multivariable_cox_group_effect"][f"{name}_p"]
+        )
+    responders = results["objective_response_rate"]["responders"]
+    published |= {f"orr.{g}.responders": str(k) for g, k in responders.items()}
+    assert published == TARGETS
 
 
-def test_metadata_records_seed_and_flags_synthetic():
+def test_orr_p_is_what_the_counts_give(results):
+    """The published ORR p (0.031) cannot come from 6/17 vs 15/83; the article prints Fisher's p."""
+    table = [[6, 17 - 6], [15, 83 - 15]]
+    assert results.ledger["orr.p"].text == p_value(stats.fisher_exact(table).pvalue) == "0.187"
+
+
+def test_metadata_records_the_search_and_what_it_achieved():
     meta = yaml.safe_load(META.read_text())
+    generator = meta["generator"]
     assert meta["synthetic"] is True
-    assert meta["generator"]["parameters"]["seed"] == 3298
-
-
-def _lifelines_group_p(data, duration: str, event: str) -> tuple[float, float]:
-    """The multivariable Cox rule re-done with lifelines (Efron), independent of analysis.cox."""
-    from lifelines import CoxPHFitter
-
-    from analysis.endpoints import COVARIATES, GROUP_COVARIATE
-
-    def fit(columns: list[str]):
-        frame = data[[duration, event, *columns]].dropna().astype(float)
-        return CoxPHFitter().fit(frame, duration, event)
-
-    selected = [c for c in COVARIATES if c != GROUP_COVARIATE and fit([c]).summary.loc[c, "p"] < 0.10]
-    summary = fit([GROUP_COVARIATE, *selected]).summary.loc[GROUP_COVARIATE]
-    return float(summary["p"]), float(summary["exp(coef)"])
+    assert {k: generator["achieved"][k] for k in TARGETS} == TARGETS
+    assert generator["search_seconds"] > 0
+    assert {"seed", "death_seed", "progression_seed", "os_scale", "pfs_scale"} <= set(generator["parameters"])
 
 
 @pytest.mark.parametrize("endpoint", ["os", "pfs"])
-def test_lifelines_agrees_with_the_calibration(calibration, endpoint):
-    from lifelines import KaplanMeierFitter
-    from lifelines.statistics import logrank_test
+def test_recorded_scales_are_the_solved_ones(endpoint):
+    """The scales in the metadata are what the bisection gives for the recorded seeds, not edited."""
+    params = recorded_parameters()
+    field = f"{endpoint}_scale"
+    start = replace(params, **{field: getattr(Parameters(seed=0), field)})
+    assert getattr(solve_scales(start, endpoint), field) == getattr(params, field)
 
-    cohort, result = calibration
-    data = cohort.data
-    post = data["post_ate_beva"] == 1
-    t, e = data[f"{endpoint}_months"], data[f"{endpoint}_event"]
-    medians = tuple(
-        round(KaplanMeierFitter().fit(t[mask], e[mask]).median_survival_time_, 1) for mask in (~post, post)
+
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is installed by `make test`")
+@pytest.mark.parametrize("endpoint", ["os", "pfs"])
+def test_r_prints_the_published_values_too(results, tmp_path, endpoint):
+    from tests.test_vs_r import r_reference
+
+    results.write(tmp_path)
+    covariates = [
+        "post_ate_beva" if k == "group" else k
+        for k in results.ledger[f"{endpoint}.cox.multi.covariates"].value
+    ]
+    r = r_reference(
+        tmp_path / "analysis-data.csv", f"{endpoint}_months", f"{endpoint}_event", "group", covariates, 12.0
     )
-    assert medians == TARGETS[f"{endpoint}_median"]
-    p = logrank_test(t[~post], t[post], e[~post], e[post]).p_value
-    assert p == pytest.approx(getattr(result, f"{endpoint}_logrank_p"), rel=1e-6)
-    cox_p, hr = _lifelines_group_p(data, f"{endpoint}_months", f"{endpoint}_event")
-    target, tolerance = TARGETS[f"{endpoint}_cox_group_p"]
-    assert abs(cox_p - target) <= tolerance and hr < 1
+    for group in ("first_line", "post_ate_beva"):
+        assert f"{r[f'median.{group}']:.1f}" == TARGETS[f"{endpoint}.median.{group}"]
+    assert p_value(r["logrank.p"]) == TARGETS[f"{endpoint}.logrank.p"]
+    assert p_value(r["p.post_ate_beva"]) == TARGETS[f"{endpoint}.cox.multi.group.p"]
 
 
-def test_responses_agree_between_criteria_and_with_progression(calibration):
-    cohort, _ = calibration
-    data = cohort.data
+def test_responses_agree_between_criteria_and_with_progression(results):
+    data = results.cohort.data
     orr = data["recist_bor"].isin(["CR", "PR"])
     assert data["mrecist_bor"].isin(["CR", "PR"])[orr].all()
     assert data["mrecist_bor"].isin(["CR", "PR"]).sum() >= orr.sum()

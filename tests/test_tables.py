@@ -1,0 +1,123 @@
+"""The tables read as the codebook says: labels and level order declared, never guessed (a value the
+codebook does not label is a validation error); Table 1 laid out as gtsummary lays it out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+import yaml
+
+import analysis
+from analysis import baseline, tables
+from analysis.codebook import load_codebook
+from analysis.cohort import load_cohort
+from analysis.endpoints import DERIVED_LEVELS
+from analysis.errors import CohortError
+from tests.conftest import COHORT, ROOT, write_export
+
+
+@pytest.fixture(scope="module")
+def results():
+    return analysis.run(COHORT)
+
+
+@pytest.fixture(scope="module")
+def frame(results) -> pd.DataFrame:
+    return tables.baseline_frame(results)
+
+
+def block_lines(frame: pd.DataFrame, label: str) -> list[str]:
+    """The level lines printed under one variable's line, stripped of their indent."""
+    labels = frame["label"].tolist()
+    start = labels.index(label) + 1
+    lines = []
+    for text in labels[start:]:
+        if not text.startswith(tables.INDENT):
+            break
+        lines.append(text[len(tables.INDENT) :])
+    return lines
+
+
+def test_levels_print_their_codebook_labels_in_codebook_order(frame):
+    codebook = yaml.safe_load((ROOT / "data" / "codebook.yaml").read_text())["columns"]
+    for variable in baseline.TABLE1:
+        if variable.continuous or variable.column in DERIVED_LEVELS:
+            continue
+        expected = [str(label) for label in codebook[variable.column]["labels"].values()]
+        printed = [line for line in block_lines(frame, variable.label) if line != "Unknown"]
+        assert printed == expected, variable.column
+    assert block_lines(frame, "ECOG performance status") == ["0", "1", "2", "3", "4"]
+    assert block_lines(frame, "Sex") == ["Male", "Female"]
+
+
+def test_derived_categories_print_the_labels_declared_where_they_are_derived(frame):
+    derived = {v.column: v.label for v in baseline.TABLE1 if v.column in DERIVED_LEVELS}
+    assert set(derived) == set(DERIVED_LEVELS)
+    for column, label in derived.items():
+        printed = [line for line in block_lines(frame, label) if line != "Unknown"]
+        assert printed == list(DERIVED_LEVELS[column].values()), column
+    assert block_lines(frame, "Number of tumours") == ["1", "2\u20133", "> 3"]
+
+
+def test_no_label_is_guessed_from_a_value(frame):
+    assert not {"Yes", "No"} & {label.strip("\u00a0") for label in frame["label"]}
+
+
+def test_percentages_are_of_known_values_and_unknown_only_where_missing(results, frame):
+    data = results.cohort.data
+    first = data[data["group"] == "first_line"]
+    known = first["albi_grade"].notna()
+    grade1 = int((first["albi_grade"] == 1).sum())
+    row = frame.iloc[frame["label"].tolist().index("ALBI grade") + 1]
+    assert row["label"] == tables.INDENT + "1"
+    assert row["first_line"] == f"{grade1} ({100 * grade1 / known.sum():.1f}%)"
+    assert block_lines(frame, "ALBI grade")[-1] == "Unknown"
+    assert "Unknown" not in block_lines(frame, "Sex")
+    unknown = [b.variable.column for b in results.baseline if b.lines[-1].key == baseline.UNKNOWN]
+    assert set(unknown) == {
+        c for c in ("albi_grade", "afp_ng_ml", "afp_ge_400", "pivka_ii_mau_ml") if data[c].isna().any()
+    }
+
+
+def test_footnote_says_what_percentages_and_unknown_mean(results):
+    notes = " ".join(str(n) for n in tables.baseline_gt(results)._source_notes)
+    assert "patients with a known value" in notes and "Unknown: patients with no recorded value" in notes
+
+
+def test_a_derived_level_without_a_label_is_refused():
+    data = pd.DataFrame({"group": ["a", "b", "a"], "grade": ["1", "4", None]})
+    variable = baseline.Variable("grade", "Grade")
+    with pytest.raises(ValueError, match="grade: level\\(s\\) 4 have no declared label"):
+        baseline.summarise(data, variable, "group", ["a", "b"], {"1": "1", "2": "2"})
+
+
+def test_response_table_prints_codebook_labels(results):
+    frame = tables.response_frame(results.ledger)
+    assert frame["item"].iloc[0] == "Complete response (CR)"
+
+
+def test_a_level_the_codebook_does_not_label_is_named(tmp_path, raw_rows):
+    """A value the codebook allows but gives no printed label is an error naming column and value."""
+    codebook = load_codebook()
+    columns = {name: dict(spec) for name, spec in codebook.columns.items()}
+    columns["ecog"]["labels"] = {
+        level: label for level, label in columns["ecog"]["labels"].items() if level != 1
+    }
+    frame = raw_rows.copy()
+    frame.loc[3, "ecog"] = "1"
+    with pytest.raises(CohortError) as caught:
+        load_cohort(write_export(frame, tmp_path), replace(codebook, columns=columns))
+    problems = [p for p in caught.value.problems if p.column == "ecog"]
+    assert problems and all(p.value == 1 and p.rule == "has no label in the codebook" for p in problems)
+    assert 5 in {p.row for p in problems}
+
+
+def test_every_allowed_value_of_a_labelled_column_has_a_label():
+    """The committed codebook labels every value its labelled columns allow (labels set the order)."""
+    for name, spec in load_codebook().columns.items():
+        if "labels" not in spec:
+            continue
+        allowed = spec["values"] if "values" in spec else list(range(spec["min"], spec["max"] + 1))
+        assert sorted(str(v) for v in spec["labels"]) == sorted(str(v) for v in allowed), name
