@@ -11,6 +11,10 @@ node of nested mappings (`os.median.first_line` -> `os: median: first_line:`), h
 
 Every form is the entry's Markdown (a span carrying its key, method and source), so a number from
 a variable keeps its provenance in HTML exactly as an inline expression does.
+
+Entries whose text cites a reference (the Methods' software sentence cites lifelines) are left out:
+Quarto reads `_variables.yml` into the document's metadata, where citeproc collects every
+citation, used or not, ahead of the body's, and would number that reference first.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from analysis.ledger import Ledger
 from analysis.prose import add_word_counts
 
 FORMS = ("text", "with_ci", "clause")
+CITATION = re.compile(r"(?<![\w@])@[A-Za-z0-9_]")
 SHORTCODE = re.compile(r"\{\{<\s*var\s+(?P<name>[^\s>]+)\s*>\}\}")
 HEADER = "# Written by the pre-render step from the analysis ledger; do not edit. inputs: "
 TOP_KEY = re.compile(r"^([^\s#][^:\n]*):", re.M)
@@ -46,12 +51,15 @@ def quarto_variables(ledger: Ledger) -> dict:
     """Nested mappings, one node per ledger key, its forms as leaves."""
     tree: dict = {}
     for key in ledger.keys():  # noqa: SIM118 (Ledger iterates entries, not keys)
+        printed = forms(ledger, key)
+        if any(CITATION.search(markdown) for markdown in printed.values()):
+            continue
         node = tree
         for part in key.split("."):
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ValueError(f"ledger key {key!r} passes through a form name of a shorter key")
-        for form, markdown in forms(ledger, key).items():
+        for form, markdown in printed.items():
             if form in node:
                 raise ValueError(f"ledger key {key!r}: its form {form!r} is also a longer key's part")
             node[form] = markdown

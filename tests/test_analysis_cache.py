@@ -51,3 +51,14 @@ def test_print_files_are_rewritten_only_when_the_figure_changes(tmp_path, fresh)
     assert other.content != first.content
     assert other.files["png"].read_bytes() != written["png"][0]
     assert other.files["png"].stat().st_size > 0 and other.files["pdf"].read_bytes()[:4] == b"%PDF"
+
+
+def test_variables_carry_no_citation():
+    """A citation in `_variables.yml` reaches Quarto's metadata, where citeproc would number it
+    first; the entries that cite (the software sentence) are printed by the body's code only."""
+    from analysis.cache import cached_run
+    from analysis.variables import CITATION, variables_yaml
+
+    ledger = cached_run("data/cohort.csv").ledger
+    assert any(CITATION.search(entry._repr_markdown_()) for entry in ledger)
+    assert not CITATION.search(variables_yaml(ledger))

@@ -110,7 +110,8 @@ def test_a_level_the_codebook_does_not_label_is_named(tmp_path, raw_rows):
     with pytest.raises(CohortError) as caught:
         load_cohort(write_export(frame, tmp_path), replace(codebook, columns=columns))
     problems = [p for p in caught.value.problems if p.column == "ecog"]
-    assert problems and all(str(p.value) == "1" and p.rule == "has no label in the codebook" for p in problems)
+    assert problems
+    assert all(str(p.value) == "1" and p.rule == "has no label in the codebook" for p in problems)
     assert 5 in {p.row for p in problems}
 
 
