@@ -137,6 +137,7 @@ def build(project: Project, digest: str) -> Path:
 
         os.chdir(project.root)
         defaults = dict(front.get("execute", {}) or {})
+        defaults["fig-dpi"] = front.get("fig-dpi", 300)  # Quarto's option, as resolution of every PNG
         session = Session(doc, staging / f"{project.stem}_files", defaults)
         front = _front_text(front, session, variables, labels)
         assembler = Assembler(doc, session, labels, defaults, variables)
