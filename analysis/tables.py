@@ -5,6 +5,8 @@ Every cell is a ledger text, so a table can never disagree with the prose that c
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 from great_tables import GT
@@ -15,6 +17,7 @@ from analysis.response import CATEGORIES
 
 GROUP_NAMES = {"first_line": "First-line HAIC", "post_ate_beva": "Post-ate-beva HAIC", "overall": "Overall"}
 TEST_MARKS = {"Wilcoxon rank-sum test": "a", "Pearson's chi-square test": "b", "Fisher's exact test": "c"}
+INDENT = "\u00a0" * 4  # level lines sit under their variable (non-breaking spaces survive every format)
 LEVEL_NAMES = {
     "M": "Male",
     "F": "Female",
@@ -37,7 +40,15 @@ ABBREVIATIONS = (
 
 def _header(ledger, group: str) -> str:
     key = "n.total" if group == "overall" else f"n.{group}"
-    return f"{GROUP_NAMES[group]} (n = {ledger[key].text})"
+    return f"{GROUP_NAMES[group]} (n\u00a0=\u00a0{ledger[key].text})"  # "(n = 83)" never split
+
+
+def superscript_mark(text: str) -> str:
+    """A cell's trailing test mark as a superscript letter ("0.989<sup>a</sup>"), as HTML that pandoc
+    reads into Word's and typst's superscript."""
+    if text[-1:] in TEST_MARKS.values() and text[:-1]:
+        return f"{html.escape(text[:-1])}<sup>{text[-1]}</sup>"
+    return html.escape(text)
 
 
 def baseline_gt(ledger) -> GT:
@@ -57,7 +68,7 @@ def baseline_gt(ledger) -> GT:
             rows.append(
                 {
                     "variable": variable.label,
-                    "level": LEVEL_NAMES.get(level, level),
+                    "level": INDENT + LEVEL_NAMES.get(level, level),
                     **{g: ledger[f"{prefix}{level}.{g}"].text for g in GROUP_NAMES},
                     "p": f"{p.text}{mark}" if i == 0 and mark else "",
                 }
@@ -66,6 +77,7 @@ def baseline_gt(ledger) -> GT:
     return (
         GT(frame, rowname_col="level", groupname_col="variable")
         .cols_label(**{g: _header(ledger, g) for g in GROUP_NAMES}, p="p-value")
+        .fmt(superscript_mark, columns="p")
         .tab_source_note(
             "Values are n (%) or median (IQR). Tests: a, Wilcoxon rank-sum test; b, Pearson's "
             "chi-square test; c, Fisher's exact test (used when any expected count is below 5)."
@@ -83,7 +95,7 @@ def response_gt(ledger) -> GT:
             rows.append(
                 {
                     "criterion": criterion,
-                    "item": category,
+                    "item": INDENT + category,
                     **{g: ledger[f"{bor}bor.{category}.{g}"].text for g in ("first_line", "post_ate_beva")},
                     "p": "",
                 }
@@ -92,7 +104,7 @@ def response_gt(ledger) -> GT:
             rows.append(
                 {
                     "criterion": criterion,
-                    "item": label,
+                    "item": INDENT + label,
                     **{
                         g: f"{ledger[f'{prefix}{name}.{g}'].text} ({ledger[f'{prefix}{name}.{g}.ci'].text})"
                         for g in ("first_line", "post_ate_beva")
