@@ -68,32 +68,57 @@ local function identifier(block)
   return block.identifier
 end
 
-local function float_kind(block)
-  local id = identifier(block) or ""
+local function id_kind(id)
+  id = id or ""
   return id:match("^(tbl)%-") or id:match("^(fig)%-")
 end
 
+-- "tbl" or "fig" when the block is a float: it carries such an identifier, or it is an executed
+-- cell (Quarto's `Div.cell`, not a markdown cell) whose output carries one.
+local function float_kind(block)
+  local kind = id_kind(identifier(block))
+  if kind or block.t ~= "Div" or not block.classes:includes("cell") or block.classes:includes("markdown") then
+    return kind
+  end
+  block:walk({
+    Div = function(div)
+      kind = kind or id_kind(div.identifier)
+    end,
+    Figure = function(figure)
+      kind = kind or id_kind(figure.identifier)
+    end,
+    Image = function(image)
+      kind = kind or id_kind(image.identifier)
+    end,
+  })
+  return kind
+end
+
 local function caption_text(block, kind)
-  if block.t == "Div" then
-    local caption = block.attributes[kind .. "-cap"]
-    if caption then
-      return pandoc.utils.blocks_to_inlines(pandoc.read(caption, "markdown").blocks)
+  local found = nil
+  local function from_attribute(div)
+    local caption = div.attributes[kind .. "-cap"]
+    if caption and not found then
+      found = pandoc.utils.blocks_to_inlines(pandoc.read(caption, "markdown").blocks)
     end
-    local inner = nil
-    block:walk({
-      Figure = function(figure)
-        inner = inner or figure
-      end,
-    })
-    block = inner or block
+  end
+  if block.t == "Div" then
+    from_attribute(block)
+    block:walk({ Div = from_attribute })
+  end
+  local function from_caption(float)
+    if not found and #float.caption.long > 0 then
+      found = pandoc.utils.blocks_to_inlines(float.caption.long)
+    end
   end
   if block.t == "Figure" or block.t == "Table" then
-    return pandoc.utils.blocks_to_inlines(block.caption.long)
+    from_caption(block)
   end
-  if block.t == "Para" then
-    return block.content[1].caption
+  block:walk({ Figure = from_caption, Table = from_caption })
+  if not found and block.t == "Para" then
+    found = block.content[1].caption
   end
-  return pandoc.Inlines({})
+  return found or pandoc.Inlines({})
 end
 
 local function numbered(inlines, kind, number)
@@ -113,40 +138,71 @@ local function page_break()
   return pandoc.RawBlock("typst", "#pagebreak(weak: true)")
 end
 
-local function floats_at_end(doc)
-  local refs = #doc.blocks
-  for i, block in ipairs(doc.blocks) do
-    if block.identifier == "refs" then
-      refs = i
-    end
-  end
+-- Containers searched for floats and the references: Divs that are not floats themselves (Quarto
+-- wraps the prose of a manuscript in `Div.cell.markdown` before its own filters run).
+local function is_container(block)
+  return block.t == "Div" and not float_kind(block)
+end
+
+local function figure_legends(blocks)
   local counts, legends = { tbl = 0, fig = 0 }, pandoc.Blocks({})
-  for _, block in ipairs(doc.blocks) do
-    local kind = float_kind(block)
-    if kind then
-      counts[kind] = counts[kind] + 1
-      if kind == "fig" then
-        legends:insert(pandoc.Para(numbered(caption_text(block, kind), kind, counts[kind])))
+  local function visit(list)
+    for _, block in ipairs(list) do
+      local kind = float_kind(block)
+      if kind then
+        counts[kind] = counts[kind] + 1
+        if kind == "fig" then
+          legends:insert(pandoc.Para(numbered(caption_text(block, kind), kind, counts[kind])))
+        end
+      elseif is_container(block) then
+        visit(block.content)
       end
     end
   end
-  local text, moved, rest = pandoc.Blocks({}), pandoc.Blocks({}), pandoc.Blocks({})
-  for i, block in ipairs(doc.blocks) do
-    local kind = float_kind(block)
-    local target = i <= refs and (kind and moved or text) or rest
-    if kind then
-      target:insert(page_break())
+  visit(blocks)
+  return legends
+end
+
+local function floats_at_end(doc)
+  local legends = figure_legends(doc.blocks)
+  local moved, after_refs = pandoc.Blocks({}), false
+  local function tail()
+    local out = pandoc.Blocks({})
+    if #legends > 0 then
+      out:insert(page_break())
+      out:insert(pandoc.Header(1, "Figure legends", pandoc.Attr("figure-legends", { "unnumbered" })))
+      out:extend(legends)
     end
-    target:insert(block)
+    out:extend(moved)
+    return out
   end
-  if #legends > 0 then
-    text:insert(page_break())
-    text:insert(pandoc.Header(1, "Figure legends", pandoc.Attr("figure-legends", { "unnumbered" })))
-    text:extend(legends)
+  local function rearrange(list)
+    local out = pandoc.Blocks({})
+    for _, block in ipairs(list) do
+      local kind = float_kind(block)
+      if kind and not after_refs then
+        moved:insert(page_break())
+        moved:insert(block)
+      elseif kind then
+        out:insert(page_break())
+        out:insert(block)
+      elseif block.identifier == "refs" then
+        out:insert(block)
+        after_refs = true
+        out:extend(tail())
+      elseif is_container(block) then
+        block.content = rearrange(block.content)
+        out:insert(block)
+      else
+        out:insert(block)
+      end
+    end
+    return out
   end
-  text:extend(moved)
-  text:extend(rest)
-  doc.blocks = text
+  doc.blocks = rearrange(doc.blocks)
+  if not after_refs then
+    doc.blocks:extend(tail())
+  end
   return doc
 end
 
