@@ -18,8 +18,13 @@ FORMAT_OPTIONS = {
         "citeproc", "include-in-header", "include-before-body", "include-after-body", "papersize", "margin",
     },
     "docx": {"reference-doc"},
-    "html": {"include-in-header", "include-before-body", "include-after-body", "css"},
+    "html": {
+        "include-in-header", "include-before-body", "include-after-body", "css", "theme", "embed-resources",
+    },
 }
+#: Options whose only value qrender honours: it writes one self-contained HTML file styled by the
+#: project's CSS alone (no Bootstrap theme).
+FIXED_OPTIONS = {("html", "theme"): "none", ("html", "embed-resources"): True}
 PROJECT_KEYS = {"type", "output-dir", "render", "pre-render", "post-render"}
 #: Where the Word and PDF outputs put tables and figures (`qrender: floats:`), see filters/submission.lua.
 FLOATS = ("in-text", "end")
@@ -81,6 +86,9 @@ def _format_options(config: dict, path: Path) -> tuple[list[str], dict[str, dict
         extra = sorted(set(value) - FORMAT_OPTIONS[fmt])
         if extra:
             raise BuildError(f"{path}: format {fmt}: option(s) {extra} are not supported by qrender")
+        for (where, key), only in FIXED_OPTIONS.items():
+            if where == fmt and key in value and value[key] != only:
+                raise BuildError(f"{path}: format {fmt}: qrender supports only {key}: {only!r}")
         options[fmt] = value
     return list(formats) or list(SUPPORTED_FORMATS), options
 
