@@ -360,9 +360,11 @@ def page_breaks_before(body) -> None:
 
 
 def _keep_figures_with_captions(body) -> None:
+    """A figure stays on the page of its caption; the picture's line is not numbered (not text)."""
     for p in body.iter(qn("w:p")):
         if p.find(f".//{qn('w:drawing')}") is None:
             continue
+        child(properties(p), "suppressLineNumbers")
         after, before = _neighbour(p, "getnext"), _neighbour(p, "getprevious")
         if is_caption(after):
             child(properties(p), "keepNext")
@@ -379,7 +381,7 @@ def _separate_adjacent_tables(body) -> None:
 
 
 def table_name(tbl, caption, number: int) -> str:
-    text = text_of(caption).strip() if caption is not None else ""
+    text = " ".join(text_of(caption).split()) if caption is not None else ""
     if CAPTION_TEXT.match(text):
         return text.split(":", 1)[0]
     return f"table {number} ({text[:40] or 'no caption'})"
