@@ -180,7 +180,7 @@ def write_docx(ast: dict, out: Path, staging: Path, project: Project) -> None:
 def write_pdf(ast: dict, out: Path, staging: Path, project: Project) -> None:
     options = project.options.get("typst", {})
     ast = json.loads(json.dumps(ast))
-    for key in ("papersize", "margin"):  # Quarto's typst options, as template metadata
+    for key in ("papersize", "margin", "linestretch"):  # Quarto's typst options, as template metadata
         if key in options:
             ast["meta"][key] = _meta_value(options[key])
     source = run_pandoc(

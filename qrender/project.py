@@ -16,10 +16,12 @@ SUPPORTED_FORMATS = ("typst", "docx", "html")
 FORMAT_OPTIONS = {
     "typst": {
         "citeproc", "include-in-header", "include-before-body", "include-after-body", "papersize", "margin",
+        "linestretch",
     },
     "docx": {"reference-doc"},
     "html": {
         "include-in-header", "include-before-body", "include-after-body", "css", "theme", "embed-resources",
+        "keep-md",  # Quarto's intermediate Markdown; qrender writes none, so it has nothing to keep
     },
 }
 #: Options whose only value qrender honours: it writes one self-contained HTML file styled by the

@@ -157,6 +157,24 @@ def fit_table(tbl, name: str, page: Page, measure: TextWidth) -> Fitted:
     return Fitted(name, widths, landscape=True, points=points, notes=[note])
 
 
+RULE = {"val": "single", "sz": 6, "space": 0, "color": "auto"}
+
+
+def rules(tbl, rows: list[list[Cell]], columns: int) -> None:
+    """A three-line table: a rule above the table, below the header (the Table style's), and below
+    the last row of data, above the notes (trailing rows of one cell across the table)."""
+    borders = child(properties(tbl), "tblBorders")
+    child(borders, "top", **RULE)
+    notes = 0
+    while notes < len(rows) and len(rows[-1 - notes]) == 1 and rows[-1 - notes][0].span == columns:
+        notes += 1
+    if notes and notes < len(rows):
+        first_note = rows[-notes][0].element
+        child(child(properties(first_note), "tcBorders"), "top", **RULE)
+    else:
+        child(borders, "bottom", **RULE)
+
+
 def _paragraph_runs(p):
     return [r for r in p.iter(qn("w:r"))]
 
@@ -183,7 +201,8 @@ def apply_fit(tbl, fitted: Fitted) -> None:
         col = OxmlElement("w:gridCol")
         col.set(qn("w:w"), str(width))
         grid.append(col)
-    _, rows = cells(tbl)
+    count, rows = cells(tbl)
+    rules(tbl, rows, count)
     for tr, row in zip(tbl.findall(qn("w:tr")), rows, strict=True):
         tr_pr = properties(tr)
         child(tr_pr, "cantSplit")

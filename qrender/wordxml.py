@@ -41,6 +41,8 @@ ORDER = {
         "cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap", "tcMar",
         "textDirection", "tcFitText", "vAlign", "hideMark",
     ),
+    "w:tblBorders": ("top", "start", "left", "bottom", "end", "right", "insideH", "insideV"),
+    "w:tcBorders": ("top", "start", "left", "bottom", "end", "right", "insideH", "insideV", "tl2br", "tr2bl"),
     "w:sectPr": (
         "headerReference", "footerReference", "footnotePr", "endnotePr", "type", "pgSz", "pgMar",
         "paperSrc", "pgBorders", "lnNumType", "pgNumType", "cols", "formProt", "vAlign", "noEndnote",

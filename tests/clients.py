@@ -152,14 +152,44 @@ def _problems(events: list[dict]) -> list[str]:
     return found
 
 
+@contextlib.contextmanager
+def served(folder: Path):
+    """The folder on a local web server (127.0.0.1, a free port), as a website serves it: a Quarto
+    manuscript's HTML is a folder of files whose module scripts a browser loads over HTTP only."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            if self.path == "/favicon.ico":  # asked by the browser itself, not by the page
+                self.send_response(204)
+                self.end_headers()
+                return
+            super().do_GET()
+
+    handler = functools.partial(Quiet, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 HOVER = """(() => { const e = document.querySelector(%s); e.scrollIntoView({block: 'center'});
   const r = e.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()"""
 
 
 def open_in_chromium(
-    html: Path, expressions: dict[str, str], hover: str | None = None, settle: float = 1.5
+    url: str, expressions: dict[str, str], hover: str | None = None, settle: float = 1.5
 ) -> BrowserReport:
-    """Load `html` in headless Chromium, put the mouse over the first element matching `hover`,
+    """Load `url` in headless Chromium, put the mouse over the first element matching `hover`,
     evaluate each JavaScript expression (its JSON value is returned), take a screenshot, and collect
     every script and resource error logged."""
     to_browser, from_browser = os.pipe(), os.pipe()
@@ -184,7 +214,7 @@ def open_in_chromium(
             for domain in ("Page", "Runtime", "Log", "Network"):
                 pipe.call(f"{domain}.enable", session=session)
             pipe.events.clear()
-            pipe.call("Page.navigate", {"url": html.resolve().as_uri()}, session=session)
+            pipe.call("Page.navigate", {"url": url}, session=session)
             assert pipe.wait_for("Page.loadEventFired", 60), "the page never finished loading"
             pipe.wait_for("no such event: let late errors arrive", settle)
             if hover:

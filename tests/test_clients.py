@@ -15,7 +15,7 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 
-from tests.clients import chromium, open_in_chromium, page_pngs, read_pdf, soffice, word_to_pdf
+from tests.clients import chromium, open_in_chromium, page_pngs, read_pdf, served, soffice, word_to_pdf
 from tests.conftest import ROOT, needs_quarto
 
 pytestmark = [
@@ -254,18 +254,19 @@ ROW_LABELS = """(() => {
 
 @pytest.mark.skipif(not chromium(), reason="Chromium not found: `make test` installs it")
 def test_html_in_chromium(outputs):
-    """The page renders without a script or resource error, every number carries its provenance
-    (shown on hover), and the row labels stand left-aligned, indented under their variable."""
-    html = outputs / "index.html"
-    report = open_in_chromium(html, {
-        "height": "document.body.scrollHeight",
-        "title": "document.title",
-        "numbers": """[...document.querySelectorAll('span.num')].map(s => ({
-            text: s.textContent, key: s.dataset.key || '', method: s.dataset.method || '',
-            source: s.dataset.source || ''}))""",
-        "hover": "getComputedStyle(document.querySelector('span.num:hover'), '::after').content",
-        "labels": ROW_LABELS,
-    }, hover="span.num")
+    """Served as a website serves it, the page renders without a script or resource error, every
+    number carries its provenance (shown on hover), and the row labels stand left-aligned, indented
+    under their variable."""
+    with served(outputs) as site:
+        report = open_in_chromium(f"{site}/index.html", {
+            "height": "document.body.scrollHeight",
+            "title": "document.title",
+            "numbers": """[...document.querySelectorAll('span.num')].map(s => ({
+                text: s.textContent, key: s.dataset.key || '', method: s.dataset.method || '',
+                source: s.dataset.source || ''}))""",
+            "hover": "getComputedStyle(document.querySelector('span.num:hover'), '::after').content",
+            "labels": ROW_LABELS,
+        }, hover="span.num")
     assert not report.errors, report.errors
     assert report.values["height"] > 3000 and "atezolizumab" in report.values["title"]
     numbers = report.values["numbers"]

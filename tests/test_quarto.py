@@ -102,3 +102,14 @@ def test_freeze_never_serves_numbers_from_other_data(tmp_path):
     assert second.returncode == 0, second.stderr
     assert "removed frozen results" in second.stdout + second.stderr
     assert totals() == {"99"}
+
+
+def test_quarto_stops_on_a_missing_figure_file_naming_it(tmp_path):
+    """The submission filter runs in Quarto too: a figure whose file is missing stops the render."""
+    from tests.test_render import _append, copy_fixture
+
+    project = copy_fixture(tmp_path)
+    _append(project, "\n![Not drawn yet.](figures/not-drawn.png){#fig-missing}\n")
+    result = quarto(project, "--to", "html")
+    assert result.returncode != 0
+    assert "figure file not found: figures/not-drawn.png" in result.stdout + result.stderr
