@@ -9,8 +9,9 @@ after either renderer:
   is never broken), the rest of the text width shared as browsers share it (CSS automatic table
   layout), the header rows repeated on every page, rows never split, its text in the single-spaced
   "Table Text" style (no line numbers), left-aligned;
-- a table whose words cannot fit the portrait text width goes into a landscape section; one that
-  cannot fit even there has its text set smaller, with a warning naming it (never cut off);
+- a table whose body lines cannot fit the portrait text width unbroken goes into a landscape
+  section; one whose words cannot fit even there has its text set smaller, with a warning naming
+  it (never cut off);
 - captions are kept on the page of their table or figure.
 """
 
@@ -132,13 +133,12 @@ def measure_columns(tbl, points: float, measure: TextWidth) -> Columns:
 
 
 def fit_table(tbl, name: str, page: Page, measure: TextWidth) -> Fitted:
-    """Portrait if every word fits the text width, else landscape; smaller text (and a warning) if
-    the words do not fit a landscape page either; as a last resort columns in proportion to their
-    longest words, so words break but nothing is cut off."""
+    """Portrait if the body's lines fit the text width unbroken, else landscape (a wide table);
+    smaller text (and a warning) if its words do not fit a landscape page either; as a last resort
+    columns in proportion to their longest words, so words break but nothing is cut off."""
     columns = measure_columns(tbl, TABLE_POINTS, measure)
-    widths = columns.fit(page.text_width)
-    if widths is not None:
-        return Fitted(name, widths)
+    if sum(columns.body) <= page.text_width:
+        return Fitted(name, columns.fit(page.text_width))
     width = page.landscape_text_width
     widths = columns.fit(width)
     if widths is not None:
@@ -339,23 +339,19 @@ def _is_blank(element) -> bool:
 
 def landscape_section(tbl, caption, body_sect_pr) -> None:
     """Put the caption and table in a landscape section of their own (continuing one just before).
-    A page break next to the section breaks is dropped (it would leave a blank page)."""
+    A page break just before the new section is dropped: the section break starts the page."""
     first = caption if caption is not None else tbl
     before = _neighbour(first, "getprevious")
     page_break = before if _is_page_break(before) else None
     if page_break is not None:
         before = _neighbour(page_break, "getprevious")
     if _is_landscape_end(before):
-        before.getparent().remove(before)  # the landscape section before goes on
+        before.getparent().remove(before)  # the landscape section before goes on (its page break kept)
     elif page_break is not None:
         page_break.addprevious(_section_end(copy.deepcopy(body_sect_pr)))
+        page_break.getparent().remove(page_break)  # the section break starts the page
     else:
         first.addprevious(_section_end(copy.deepcopy(body_sect_pr)))
-    if page_break is not None:
-        page_break.getparent().remove(page_break)
-    after = _neighbour(tbl, "getnext")
-    if _is_page_break(after):
-        after.getparent().remove(after)
     rest = [e for e in tbl.itersiblings() if tag(e) != "w:sectPr"]
     if all(_is_blank(e) for e in rest):  # the document ends here: its last section turns
         turned = _landscape(body_sect_pr)
@@ -370,8 +366,10 @@ def page_breaks_before(body) -> None:
     for p in list(body.findall(qn("w:p"))):
         if not _is_page_break(p):
             continue
-        after = _neighbour(p, "getnext")
-        if after is not None and tag(after) == "w:p":
+        before, after = _neighbour(p, "getprevious"), _neighbour(p, "getnext")
+        if before is not None and before.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None:
+            body.remove(p)  # a section break just before starts the page already
+        elif after is not None and tag(after) == "w:p":
             child(properties(after), "pageBreakBefore")
             body.remove(p)
         else:

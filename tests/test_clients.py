@@ -156,6 +156,13 @@ def test_running_header_on_one_line(paged):
         assert max(w.y0 for w in head) - min(w.y0 for w in head) < 1.5, f"page {number}: header wraps"
 
 
+def test_no_blank_page(paged):
+    """Section breaks and page breaks never leave a page with nothing but its header and footer."""
+    for number, (words, (_, height)) in enumerate(zip(paged.words, paged.sizes, strict=True), 1):
+        body = [w for w in words if MARGIN_Y < w.y0 < height - MARGIN_Y and not w.text.isdigit()]
+        assert body, f"page {number} is blank"
+
+
 def line_numbers(paged, page: int):
     """The line numbers of a page: numerals left of the text."""
     return [w for w in paged.words[page] if w.text.isdigit() and w.x1 < MARGIN_X - 2]
