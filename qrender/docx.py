@@ -26,7 +26,7 @@ TABLE_POINTS = 9.0
 HEADER_POINTS = (8.0, 7.5, 7.0, 6.5, 6.0)
 NOTICE_RED = RGBColor(0xB0, 0x00, 0x20)
 SEPARATOR = "  |  "
-VERSION = "v2"
+VERSION = "v3"
 
 
 def _field(paragraph, instruction: str) -> None:
@@ -54,6 +54,9 @@ def _fonts(doc) -> None:
     for style in doc.styles:
         if style.name.startswith(("Heading", "Title", "Subtitle")) and style.type == WD_STYLE_TYPE.PARAGRAPH:
             style.font.color.rgb = RGBColor(0, 0, 0)
+    for name, points in (("Title", 16), ("Subtitle", 13)):  # a manuscript's title, not a poster's
+        doc.styles[name].font.size = Pt(points)
+        doc.styles[name].font.bold = name == "Title"
 
 
 def _single_spaced(style, points: float, number_lines: bool = False) -> None:
