@@ -341,12 +341,18 @@ def landscape_section(tbl, caption, body_sect_pr) -> None:
     """Put the caption and table in a landscape section of their own (continuing one just before).
     A page break just before the new section is dropped: the section break starts the page."""
     first = caption if caption is not None else tbl
-    before = _neighbour(first, "getprevious")
+    blanks, before = [], first.getprevious()
+    while before is not None and _is_blank(before) and not _is_page_break(before):
+        blanks.append(before)  # empty paragraphs (pandoc puts one between two tables) and bookmarks
+        before = before.getprevious()
     page_break = before if _is_page_break(before) else None
     if page_break is not None:
         before = _neighbour(page_break, "getprevious")
     if _is_landscape_end(before):
         before.getparent().remove(before)  # the landscape section before goes on (its page break kept)
+        for blank in blanks if caption is not None else []:  # (two tables never touch: Word joins them)
+            if tag(blank) == "w:p":
+                blank.getparent().remove(blank)
     elif page_break is not None:
         page_break.addprevious(_section_end(copy.deepcopy(body_sect_pr)))
         page_break.getparent().remove(page_break)  # the section break starts the page

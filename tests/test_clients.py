@@ -16,7 +16,7 @@ from docx import Document
 from docx.oxml.ns import qn
 
 from tests.clients import chromium, open_in_chromium, page_pngs, read_pdf, served, soffice, word_to_pdf
-from tests.conftest import ROOT, needs_quarto
+from tests.conftest import ROOT, build, copy_project, needs_quarto
 
 pytestmark = [
     pytest.mark.skipif(not soffice(), reason="LibreOffice (soffice) not found: `make test` installs it"),
@@ -61,6 +61,32 @@ def docx(outputs):
 def paged(request, word, typst_pdf):
     """Both paged renderings: Word as LibreOffice draws it, and the typst PDF."""
     return word if request.param == "word" else typst_pdf
+
+
+@pytest.fixture(scope="session")
+def in_text(tmp_path_factory):
+    """The article built by qrender with `qrender: floats: in-text`: its typst PDF and LibreOffice's
+    rendering of its Word file."""
+    project = copy_project(tmp_path_factory.mktemp("in-text") / "project")
+    config = project / "_quarto.yml"
+    config.write_text(config.read_text().replace("floats: end", "floats: in-text"))
+    out = build(project)
+    word_pdf = word_to_pdf(out / "manuscript.docx", tmp_path_factory.mktemp("word-in-text"))
+    return read_pdf(out / "manuscript.pdf"), read_pdf(word_pdf), Document(str(out / "manuscript.docx"))
+
+
+def test_tables_and_figures_in_the_text_when_asked(in_text):
+    """`floats: in-text`: tables sit in the text, before the references, as laid out as at the end."""
+    typst, word, doc = in_text
+    assert len(word.texts) <= 1.5 * len(typst.texts), (len(word.texts), len(typst.texts))
+    for paged in (typst, word):
+        assert not paged.pages_starting("Figure legends")
+        assert paged.pages_starting("Table 1:")[0] < paged.pages_starting("References")[-1]
+        test_no_blank_page(paged)
+    for name, tbl in tables_with_captions(doc):
+        header = next(w for row in header_rows(tbl) for cell in row for w in cell.replace(NBSP, " ").split())
+        page = " ".join(word.lines(word.pages_starting(f"{name}:")[0]))
+        assert header in page[page.index(f"{name}:"):], f"{name}: not on its caption's page"
 
 
 def tables_with_captions(doc) -> list[tuple[str, object]]:
