@@ -14,7 +14,7 @@ VENV_STAMP := $(VENV)/.lock-$(LOCK_SHA)
 QUARTO ?= $(shell command -v quarto 2>/dev/null)
 RENDERER ?= $(if $(QUARTO),quarto,qrender)
 
-.PHONY: manuscript preview test venv r-deps lint lock bench submission diff clean
+.PHONY: manuscript preview test venv r-deps client-deps lint lock bench submission diff clean
 
 manuscript: $(VENV_STAMP)
 ifeq ($(RENDERER),quarto)
@@ -35,7 +35,7 @@ preview: $(VENV_STAMP)
 bench: $(VENV_STAMP)
 	$(PY) bench/loop.py
 
-test: $(VENV_STAMP) r-deps
+test: $(VENV_STAMP) r-deps client-deps
 	$(PY) -m ruff check .
 	@if [ -n "$(QUARTO)" ]; then echo "Quarto tests run with $(QUARTO)"; \
 	else echo "Quarto not found (set QUARTO or put quarto on PATH): the Quarto tests are skipped"; fi
@@ -56,6 +56,14 @@ r-deps:
 	@Rscript -e 'library(survival)' >/dev/null 2>&1 || { \
 		echo "Installing R and r-cran-survival from Debian"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-base-core r-cran-survival poppler-utils >/dev/null; }
+
+# The programs readers open the article with, which the tests drive headless (Debian packages):
+# LibreOffice renders the Word file, Chromium opens the HTML, poppler reads and rasterises PDF pages.
+client-deps:
+	@{ command -v soffice && command -v chromium && command -v pdftoppm; } >/dev/null 2>&1 || { \
+		echo "Installing LibreOffice Writer (headless), Chromium and poppler-utils from Debian"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			libreoffice-writer-nogui chromium poppler-utils >/dev/null; }
 
 lint: $(VENV_STAMP)
 	$(PY) -m ruff check .

@@ -5,6 +5,7 @@ Every cell is a ledger text, so a table can never disagree with the prose that c
 
 from __future__ import annotations
 
+import html
 from functools import cache
 
 import numpy as np
@@ -45,7 +46,15 @@ def group_names() -> dict[str, str]:
 
 def _header(ledger, group: str) -> str:
     key = "n.total" if group == "overall" else f"n.{group}"
-    return f"{group_names()[group]} (n = {ledger[key].text})"
+    return f"{group_names()[group]} (n\u00a0=\u00a0{ledger[key].text})"  # "(n = 83)" never split
+
+
+def superscript_mark(text: str) -> str:
+    """A cell's trailing test mark as a superscript letter ("0.989<sup>a</sup>"), as HTML that pandoc
+    reads into Word's and typst's superscript."""
+    if text[-1:] in TEST_MARKS.values() and text[:-1]:
+        return f"{html.escape(text[:-1])}<sup>{text[-1]}</sup>"
+    return html.escape(text)
 
 
 def baseline_frame(results) -> pd.DataFrame:
@@ -83,6 +92,7 @@ def baseline_gt(results) -> GT:
         GT(frame, rowname_col="label")
         .pipe(left_aligned_stub)
         .cols_label(**{g: _header(ledger, g) for g in group_names()}, p="p-value")
+        .fmt(superscript_mark, columns="p")
         .tab_source_note(values)
         .tab_source_note(
             "Tests: a, Wilcoxon rank-sum test; b, Pearson's chi-square test; c, Fisher's exact test "
@@ -105,7 +115,7 @@ def response_frame(ledger) -> pd.DataFrame:
             rows.append(
                 {
                     "criterion": criterion,
-                    "item": labels[category],
+                    "item": INDENT + labels[category],
                     **{g: ledger[f"{bor}bor.{category}.{g}"].text for g in ("first_line", "post_ate_beva")},
                     "p": "",
                 }
@@ -114,7 +124,7 @@ def response_frame(ledger) -> pd.DataFrame:
             rows.append(
                 {
                     "criterion": criterion,
-                    "item": label,
+                    "item": INDENT + label,
                     **{
                         g: f"{ledger[f'{prefix}{name}.{g}'].text} ({ledger[f'{prefix}{name}.{g}.ci'].text})"
                         for g in ("first_line", "post_ate_beva")

@@ -258,6 +258,7 @@ def _document(project: Project, staging: Path, variables: dict, progress: Progre
     check_references(doc, labels, bib_keys(bibs))
 
     defaults = dict(front.get("execute", {}) or {})
+    defaults["fig-dpi"] = front.get("fig-dpi", 300)  # Quarto's option, as resolution of every PNG
     session = Session(doc, staging / f"{project.stem}_files", defaults)
     cache = UnitCache(project.root / CACHE / "units", Hashes())
     units = plan(doc, front, defaults)

@@ -2,10 +2,11 @@
 
 A `GT` displays as HTML. For Word and PDF, Quarto reads HTML tables into its document, and for
 typst first inlines their CSS with `juice`, a module the offline Quarto kit does not carry (one
-error line per table). Offered also as Markdown holding a `{=pandoc-reader-html}` raw block, the
-same HTML is read by pandoc's HTML reader straight into a table for Word and PDF, while the HTML
-output keeps great_tables' own rendering (Quarto prefers `text/html` there). qrender reads every
-`GT` through pandoc's HTML reader already, so the two renderers see the same table.
+error line per table). Offered instead as Markdown holding a `{=pandoc-reader-html}` raw block, the
+same HTML is read by pandoc's HTML reader straight into a table for every format, as qrender reads
+every `GT`, so the two renderers see the same table. The `text/html` display is withdrawn: any
+notebook output in HTML makes Quarto load require.js and jQuery from a CDN into the HTML page
+(quarto-cli's jupyter/widgets.ts), which fails offline and which the article does not need.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ def markdown_table(gt) -> str:
 
 
 def register() -> None:
-    """Under IPython (Quarto's Jupyter kernel), display every `GT` as Markdown too; else nothing."""
+    """Under IPython (Quarto's Jupyter kernel), display every `GT` as Markdown only; else nothing."""
     try:
         from IPython import get_ipython
     except ImportError:
@@ -28,3 +29,4 @@ def register() -> None:
     from great_tables import GT
 
     shell.display_formatter.formatters["text/markdown"].for_type(GT, markdown_table)
+    shell.display_formatter.formatters["text/html"].for_type(GT, lambda gt: None)

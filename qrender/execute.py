@@ -139,7 +139,7 @@ class Session:
         if shown is not None:
             result.outputs.append(shown)
         for number in sorted(set(plt.get_fignums()) - before):
-            result.outputs.append(self._save_figure(plt.figure(number), chunk, number))
+            result.outputs.append(self._save_figure(plt.figure(number), chunk, number, options))
             plt.close(number)
         if options.get("warning", True):
             for w in caught:
@@ -150,10 +150,10 @@ class Session:
         self.figure_dir.mkdir(parents=True, exist_ok=True)
         return self.figure_dir / f"{chunk.label or f'chunk-{chunk.line}'}-{suffix}"
 
-    def _save_figure(self, fig, chunk: Chunk, number: int) -> FigureOut:
+    def _save_figure(self, fig, chunk: Chunk, number: int, options: dict) -> FigureOut:
         stem = self._stem(chunk, str(number))
         png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
-        fig.savefig(png, dpi=300, bbox_inches="tight", metadata={"Software": None})
+        fig.savefig(png, dpi=options.get("fig-dpi", 300), bbox_inches="tight", metadata={"Software": None})
         fig.savefig(svg, bbox_inches="tight", metadata={"Date": None})
         return FigureOut(png=png, svg=svg)
 

@@ -167,13 +167,24 @@ def _includes(project: Project, fmt: str) -> list[str]:
     return args
 
 
+def _filters(project: Project) -> list[str]:
+    """The project's Lua filters (Quarto's `filters:`), as pandoc arguments."""
+    return [f"--lua-filter={path}" for path in project.filters]
+
+
+def _with_settings(ast: dict, project: Project) -> str:
+    """The document as JSON, with the settings the filters read (`qrender.floats`) in its metadata."""
+    ast = {**ast, "meta": {**ast["meta"], "qrender": _meta_value({"floats": project.floats})}}
+    return json.dumps(ast)
+
+
 def write_html(ast: dict, out: Path, staging: Path, project: Project) -> None:
     css = [TEMPLATES / "manuscript.css", *project.option_files("html", "css")]
     run_pandoc(
         ["-f", "json", "-t", "html5", "--standalone", "--embed-resources",
          *[f"--css={c}" for c in css], f"--resource-path={staging}:{project.root}",
-         *_includes(project, "html"), "-o", str(out)],
-        json.dumps(_html_titles(ast)), cwd=staging,
+         *_includes(project, "html"), *_filters(project), "-o", str(out)],
+        _with_settings(_html_titles(ast), project), cwd=staging,
     )
 
 
@@ -181,21 +192,21 @@ def write_docx(ast: dict, out: Path, staging: Path, project: Project) -> None:
     reference = [f"--reference-doc={p}" for p in project.option_files("docx", "reference-doc")]
     run_pandoc(
         ["-f", "json", "-t", "docx", *reference, f"--resource-path={staging}:{project.root}",
-         "-o", str(out)],
-        json.dumps(ast), cwd=staging,
+         *_filters(project), "-o", str(out)],
+        _with_settings(ast, project), cwd=staging,
     )
 
 
 def write_pdf(ast: dict, out: Path, staging: Path, project: Project) -> None:
     options = project.options.get("typst", {})
     ast = json.loads(json.dumps(ast))
-    for key in ("papersize", "margin"):  # Quarto's typst options, as template metadata
+    for key in ("papersize", "margin", "linestretch"):  # Quarto's typst options, as template metadata
         if key in options:
             ast["meta"][key] = _meta_value(options[key])
     source = run_pandoc(
         ["-f", "json", "-t", "typst-citations", "--standalone", f"--template={TEMPLATES / 'manuscript.typ'}",
-         *_includes(project, "typst")],
-        json.dumps(_typst_images(ast, staging, project.root)), cwd=staging,
+         *_includes(project, "typst"), f"--resource-path={staging}:{project.root}", *_filters(project)],
+        _with_settings(_typst_images(ast, staging, project.root), project), cwd=staging,
     )
     typ = staging / f".{out.stem}.typ"
     typ.write_text(source, encoding="utf-8")

@@ -19,6 +19,7 @@ import yaml
 
 from qrender.errors import BuildError
 from qrender.project import Project, file_sha256, load_project
+from qrender.wordxml import Page, page_from_options
 
 ASSETS = Path(".cache") / "render"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -61,20 +62,23 @@ def _typst_string(text: str) -> str:
 
 
 def typst_page(stamp: Stamp, notice: str, running_title: str) -> str:
-    """The shared typst style, then every page's header (notice, running title) and footer (stamp)."""
+    """The shared typst style, then every page's header (notice and running title on one line) and
+    footer (stamp, page number)."""
     style = (TEMPLATES / "style.typ").read_text(encoding="utf-8")
     head = []
     if notice:
         red = 'fill: rgb("#b00020"), weight: "bold"'
-        head.append(f"#align(center, text(size: 8pt, {red}, {_typst_string(notice)}))")
+        head.append(f"text(size: 8pt, {red}, {_typst_string(notice)})")
     if running_title:
-        head.append(f"#align(right, text(size: 8pt, fill: gray, {_typst_string(running_title)}))")
+        head.append(f"text(size: 8pt, fill: gray, {_typst_string(running_title)})")
     return (
         f"{style}\n"
         f"#set document(keywords: ({_typst_string(stamp.line())},))\n"
         "#set page(\n"
-        f"  header: context [\n    {chr(10).join(head)}\n  ],\n"
+        "  header: context {\n    set par.line(numbering: none)\n"
+        f"    {' + h(1fr) + '.join(head) or 'none'}\n  }},\n"
         "  footer: context [\n"
+        "    #set par.line(numbering: none)\n"
         f"    #text(size: 7pt, fill: gray, {_typst_string(stamp.line())}) #h(1fr)\n"
         '    #text(size: 9pt)[#counter(page).display("1")]\n'
         "  ],\n"
@@ -113,6 +117,14 @@ def _write(path: Path, content: bytes | str) -> None:
     path.write_bytes(data)
 
 
+def page_setup(project: Project) -> Page:
+    """Word's page: the typst format's paper and margins."""
+    try:
+        return page_from_options(project.options.get("typst", {}))
+    except ValueError as exc:
+        raise BuildError(f"_quarto.yml: format typst: {exc}") from None
+
+
 def prepare(root: Path) -> Stamp:
     """Write every asset `_quarto.yml` names under `.cache/render/`; return the stamp used."""
     from qrender.docx import reference_docx
@@ -133,17 +145,30 @@ def prepare(root: Path) -> Stamp:
     _write(assets / "page.typ", typst_page(stamp, notice, running_title))
     for name, text in html_includes(stamp, notice).items():
         _write(assets / name, text)
-    header = " | ".join(x for x in (notice, running_title) if x)
-    reference = reference_docx(pandoc_path(), assets / "docx", stamp.line(), header)
+    page = page_setup(project)
+    reference = reference_docx(pandoc_path(), assets / "docx", stamp.line(), notice, running_title, page)
     _write(assets / "reference.docx", reference.read_bytes())
     return stamp
 
 
-def finish(root: Path, outdir: Path) -> None:
-    """After every format was written: the build stamp into the Word file's document properties."""
+def finish(root: Path, outdir: Path) -> list[str]:
+    """After every format was written: the Word file laid out as a submission (`qrender.wordlayout`)
+    and the build stamp in its document properties. Returns the layout's warnings, also printed."""
+    import sys
+
+    from docx import Document
+
     from qrender.docx import set_docx_comments
+    from qrender.wordlayout import lay_out
 
     project = load_project(root)
-    docx = outdir / f"{project.stem}.docx"
-    if docx.exists():
-        set_docx_comments(docx, (root / ASSETS / "stamp.txt").read_text(encoding="utf-8").strip())
+    path = outdir / f"{project.stem}.docx"
+    if not path.exists():
+        return []
+    doc = Document(str(path))
+    warnings = lay_out(doc, page_setup(project))
+    set_docx_comments(doc, (root / ASSETS / "stamp.txt").read_text(encoding="utf-8").strip())
+    doc.save(str(path))
+    for warning in warnings:
+        print(f"post-render: warning: {warning}", file=sys.stderr)
+    return warnings

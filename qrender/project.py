@@ -16,11 +16,20 @@ SUPPORTED_FORMATS = ("typst", "docx", "html")
 FORMAT_OPTIONS = {
     "typst": {
         "citeproc", "include-in-header", "include-before-body", "include-after-body", "papersize", "margin",
+        "linestretch",
     },
     "docx": {"reference-doc"},
-    "html": {"include-in-header", "include-before-body", "include-after-body", "css"},
+    "html": {
+        "include-in-header", "include-before-body", "include-after-body", "css", "theme", "embed-resources",
+        "keep-md",  # Quarto's intermediate Markdown; qrender writes none, so it has nothing to keep
+    },
 }
+#: Options whose only value qrender honours: it writes one self-contained HTML file styled by the
+#: project's CSS alone (no Bootstrap theme).
+FIXED_OPTIONS = {("html", "theme"): "none", ("html", "embed-resources"): True}
 PROJECT_KEYS = {"type", "output-dir", "render", "pre-render", "post-render"}
+#: Where the Word and PDF outputs put tables and figures (`qrender: floats:`), see filters/submission.lua.
+FLOATS = ("in-text", "end")
 QRENDER_CODE = Path(__file__).resolve().parent
 
 
@@ -39,6 +48,8 @@ class Project:
     inputs: list[str] = field(default_factory=list)
     data: str | None = None
     synthetic_notice: str = "SYNTHETIC DATA: not real patients"
+    filters: list[Path] = field(default_factory=list)
+    floats: str = "in-text"
 
     @property
     def article_path(self) -> Path:
@@ -77,8 +88,25 @@ def _format_options(config: dict, path: Path) -> tuple[list[str], dict[str, dict
         extra = sorted(set(value) - FORMAT_OPTIONS[fmt])
         if extra:
             raise BuildError(f"{path}: format {fmt}: option(s) {extra} are not supported by qrender")
+        for (where, key), only in FIXED_OPTIONS.items():
+            if where == fmt and key in value and value[key] != only:
+                raise BuildError(f"{path}: format {fmt}: qrender supports only {key}: {only!r}")
         options[fmt] = value
     return list(formats) or list(SUPPORTED_FORMATS), options
+
+
+def _filters(config: dict, root: Path, path: Path) -> list[Path]:
+    """Quarto's `filters:` (a path, or a mapping with `path` and `at`): pandoc Lua filters, which
+    qrender runs on its finished document in every writer."""
+    found = []
+    for entry in config.get("filters") or []:
+        name = entry.get("path") if isinstance(entry, dict) else entry
+        if not isinstance(name, str) or not name.endswith(".lua"):
+            raise BuildError(f"{path}: filters: {entry!r} is not a Lua filter (qrender runs .lua filters)")
+        if not (root / name).exists():
+            raise BuildError(f"{path}: filters: {name} not found")
+        found.append(root / name)
+    return found
 
 
 def load_project(root: Path) -> Project:
@@ -100,8 +128,13 @@ def load_project(root: Path) -> Project:
         raise BuildError(f"{path}: project.render {render} does not list the article {article}")
     formats, options = _format_options(config, path)
     ours = config.get("qrender", {}) or {}
+    floats = ours.get("floats", "in-text")
+    if floats not in FLOATS:
+        raise BuildError(f"{path}: qrender.floats must be one of {list(FLOATS)} (found {floats!r})")
     metadata = {
-        k: v for k, v in config.items() if k not in ("project", "manuscript", "format", "qrender")
+        k: v
+        for k, v in config.items()
+        if k not in ("project", "manuscript", "format", "qrender", "filters")
     }
     return Project(
         root=root,
@@ -115,6 +148,8 @@ def load_project(root: Path) -> Project:
         inputs=list(ours.get("inputs", [])),
         data=ours.get("data"),
         synthetic_notice=ours.get("synthetic-notice", Project.synthetic_notice),
+        filters=_filters(config, root, path),
+        floats=floats,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -141,3 +142,33 @@ def resubmission(tmp_path_factory) -> Resubmission:
     data = update_cohort(project / "data")
     current = build(project)
     return Resubmission(project, project / "submissions" / "v1", current, data, review(project, "diff", "v1"))
+
+
+#: Real Quarto, found as `$QUARTO` or `quarto` on PATH (`.ci/run` installs the kit from ../shared/quarto).
+QUARTO = os.environ.get("QUARTO") or shutil.which("quarto")
+needs_quarto = pytest.mark.skipif(
+    not QUARTO, reason="Quarto not found: set QUARTO=<launcher> or put quarto on PATH (../shared/quarto)"
+)
+
+
+def quarto(project: Path, *args: str, python: str | None = sys.executable) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "QUARTO_PYTHON"}
+    if python:
+        env["QUARTO_PYTHON"] = python
+    return subprocess.run(
+        [QUARTO, "render", *args], cwd=project, env=env, capture_output=True, text=True, timeout=900
+    )
+
+
+@pytest.fixture(scope="session")
+def quarto_render(tmp_path_factory) -> subprocess.CompletedProcess:
+    project = copy_project(tmp_path_factory.mktemp("quarto") / "project")
+    result = quarto(project)
+    result.project = project  # type: ignore[attr-defined]
+    return result
+
+
+@pytest.fixture(scope="session")
+def quarto_built(quarto_render) -> Path:
+    assert quarto_render.returncode == 0, quarto_render.stdout + quarto_render.stderr
+    return quarto_render.project / "_manuscript"

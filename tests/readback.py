@@ -66,9 +66,11 @@ def _from_abstract(lines: list[str]) -> list[str]:
 
 
 def _references(lines: list[str]) -> list[str]:
-    """The numbered reference entries, from the last 'References' heading to the supplement."""
+    """The numbered reference entries, from the last 'References' heading to what follows them: the
+    figure legends (tables and figures after the references) or the supplement."""
     start = max(i for i, line in enumerate(lines) if line == "References")
-    end = next(i for i in range(start, len(lines)) if lines[i] == "Supplementary material")
+    after = ("Figure legends", "Supplementary material")
+    end = next(i for i in range(start, len(lines)) if lines[i] in after)
     text = " ".join(lines[start + 1 : end])
     entries = [e.strip() for e in re.split(r"(?:^|\s)(?=\d{1,2}\.\s)", text) if e.strip()]
     return [e[:60] for e in entries]
@@ -78,7 +80,8 @@ def content(path: Path) -> Content:
     lines = _from_abstract(_lines(path))
     text = "\n".join(lines)
     captions = [CAPTION.match(line) for line in lines]
-    found = [(m.group(1), m.group(2), m.group(3)[:50]) for m in captions if m]
+    # each caption once: with tables and figures after the references, figure legends are listed too
+    found = list(dict.fromkeys((m.group(1), m.group(2), m.group(3)[:50]) for m in captions if m))
     references = _references(lines)
     order = list(dict.fromkeys(line for line in lines if line in HEADINGS))
     body = "\n".join(line for line in lines if not CAPTION.match(line))

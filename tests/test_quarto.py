@@ -7,7 +7,6 @@ first). Without one these tests are skipped, and the skip says why.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,37 +15,11 @@ import pytest
 from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
-from tests.conftest import copy_project
+from tests.conftest import QUARTO, copy_project, needs_quarto, quarto
 from tests.readback import content
 
-QUARTO = os.environ.get("QUARTO") or shutil.which("quarto")
-pytestmark = pytest.mark.skipif(
-    not QUARTO, reason="Quarto not found: set QUARTO=<launcher> or put quarto on PATH (../shared/quarto)"
-)
+pytestmark = needs_quarto
 OUTPUTS = {"pdf": "manuscript.pdf", "docx": "manuscript.docx", "html": "index.html"}
-
-
-def quarto(project: Path, *args: str, python: str | None = sys.executable) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "QUARTO_PYTHON"}
-    if python:
-        env["QUARTO_PYTHON"] = python
-    return subprocess.run(
-        [QUARTO, "render", *args], cwd=project, env=env, capture_output=True, text=True, timeout=900
-    )
-
-
-@pytest.fixture(scope="session")
-def quarto_render(tmp_path_factory) -> subprocess.CompletedProcess:
-    project = copy_project(tmp_path_factory.mktemp("quarto") / "project")
-    result = quarto(project)
-    result.project = project  # type: ignore[attr-defined]
-    return result
-
-
-@pytest.fixture(scope="session")
-def quarto_built(quarto_render) -> Path:
-    assert quarto_render.returncode == 0, quarto_render.stdout + quarto_render.stderr
-    return quarto_render.project / "_manuscript"
 
 
 def test_quarto_writes_every_format_without_error(quarto_built, quarto_render):
@@ -160,3 +133,14 @@ def test_verify_rebuilds_a_quarto_article_with_quarto_and_catches_edits(quarto_b
             assert result.returncode == 1 and place in result.stdout and corpus[name].key in result.stdout, (
                 result.stdout + result.stderr
             )
+
+
+def test_quarto_stops_on_a_missing_figure_file_naming_it(tmp_path):
+    """The submission filter runs in Quarto too: a figure whose file is missing stops the render."""
+    from tests.test_render import _append, copy_fixture
+
+    project = copy_fixture(tmp_path)
+    _append(project, "\n![Not drawn yet.](figures/not-drawn.png){#fig-missing}\n")
+    result = quarto(project, "--to", "html")
+    assert result.returncode != 0
+    assert "figure file not found: figures/not-drawn.png" in result.stdout + result.stderr

@@ -286,3 +286,126 @@ def test_code_reused_until_what_it_read_or_wrote_changes(tmp_path):
     assert render(project).returncode == 0
     assert {"setup", "fig-km", "tbl-arms", "tbl-gt", "notes"} <= set(_ran(project))
     assert "We studied 9 patients" in _html(project)
+
+
+WIDE_TABLES = '''
+```{python}
+#| label: tbl-broad
+#| tbl-cap: "Eight columns: too wide for a portrait page."
+pd.DataFrame({f"measurement{i:02d}": ["v"] for i in range(1, 9)})
+```
+
+```{python}
+#| label: tbl-wide
+#| tbl-cap: "Forty columns: too wide even for a landscape page."
+pd.DataFrame({f"measurement{i:02d}": ["v"] for i in range(1, 41)})
+```
+'''
+
+
+def _section_after(tbl):
+    """The properties of the section a body table ends up in (the next section break after it)."""
+    from docx.oxml.ns import qn
+
+    for element in tbl.itersiblings():
+        found = element.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") if element.tag == qn("w:p") else None
+        if found is not None:
+            return found
+        if element.tag == qn("w:sectPr"):
+            return element
+    return None
+
+
+def test_wide_tables_turn_landscape_and_too_wide_ones_shrink_with_a_warning(tmp_path):
+    """Never cut off: a table too wide for portrait goes landscape (Word section, flipped typst
+    page); one too wide even for landscape is set smaller, with a warning that names it."""
+    from docx.oxml.ns import qn
+
+    from tests.clients import read_pdf, soffice, word_to_pdf
+
+    project = copy_fixture(tmp_path)
+    _append(project, WIDE_TABLES)
+    result = render(project)
+    assert result.returncode == 0, result.stderr
+    assert "warning: Table 4 is too wide for a landscape page" in result.stderr
+    assert "Table 3 is too wide" not in result.stderr
+    out = project / "_manuscript"
+    doc = Document(str(out / "article.docx"))
+    tables = doc.element.body.findall(qn("w:tbl"))
+    landscape_width = (29.7 - 5.0) / 2.54 * 1440  # A4 turned, 2.5 cm margins (the fixture's page)
+    for tbl in tables[-2:]:
+        size = _section_after(tbl).find(qn("w:pgSz"))
+        assert size.get(qn("w:orient")) == "landscape"
+        width = tbl.find(f"{qn('w:tblPr')}/{qn('w:tblW')}")
+        assert int(width.get(qn("w:w"))) <= landscape_width + 2  # twips rounded
+    assert _section_after(tables[0]).find(qn("w:pgSz")).get(qn("w:orient")) is None
+    sizes = tables[-1].findall(f".//{qn('w:sz')}")
+    assert sizes and all(int(s.get(qn("w:val"))) < 18 for s in sizes), "smaller than the 9 pt of tables"
+    renderings = [read_pdf(out / "article.pdf")]
+    if soffice():
+        renderings.append(read_pdf(word_to_pdf(out / "article.docx", tmp_path / "word")))
+    for paged in renderings:
+        for name in ("Table 3:", "Table 4:"):
+            page = paged.pages_starting(name)[0]
+            width, height = paged.sizes[page]
+            assert width > height, f"{paged.pdf.name}: {name} is not on a landscape page"
+            assert all(w.x1 <= width for w in paged.words[page]), f"{paged.pdf.name}: {name} cut off"
+    names = set(re.findall(r"measurement\d\d", " ".join(renderings[0].texts)))
+    assert len(names) == 40, "typst: the shrunk table keeps every word whole"
+
+
+def test_missing_figure_file_stops_the_build_naming_it(tmp_path):
+    project = copy_fixture(tmp_path)
+    _append(project, "\n![Not drawn yet.](figures/not-drawn.png){#fig-missing}\n")
+    result = render(project)
+    assert result.returncode != 0
+    assert "figure file not found: figures/not-drawn.png" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (project / "_manuscript").exists()
+
+
+def _body_texts(doc) -> list[str]:
+    return [p.text for p in doc.paragraphs]
+
+
+def test_tables_and_figures_in_the_text_by_default(docx):
+    texts = _body_texts(docx)
+    assert texts.index("Table 1: Patients per arm.") < texts.index("References")
+    assert "Figure legends" not in texts
+
+
+def test_tables_and_figures_after_the_references_when_asked(tmp_path):
+    """`qrender: floats: end`: Word and PDF carry the floats after the references, each starting a
+    page, the figure legends listed first; the HTML keeps them in the text."""
+    project = copy_fixture(tmp_path)
+    config = project / "_quarto.yml"
+    config.write_text(config.read_text().replace("qrender:\n", "qrender:\n  floats: end\n", 1))
+    result = render(project)
+    assert result.returncode == 0, result.stderr
+    out = project / "_manuscript"
+    doc = Document(str(out / "article.docx"))
+    texts = _body_texts(doc)
+    references, legends = texts.index("References"), texts.index("Figure legends")
+    assert references < legends
+    assert texts[legends + 1 : legends + 3] == [
+        "Figure 1: Kaplan-Meier estimate of survival.", "Figure 2: Bars drawn from an image file.",
+    ]
+    captions = [p for p in doc.paragraphs if re.match(r"^(Table|Figure) \d+:", p.text)][2:]
+    assert len(captions) == 4 and all(texts.index(p.text, legends + 3) > legends for p in captions)
+    pdf = PdfReader(out / "article.pdf")
+    pages = [" ".join(page.extract_text().split()) for page in pdf.pages]
+    legends_page = next(i for i, t in enumerate(pages) if "Figure legends" in t)
+    for caption in ("Table 1: Patients per arm.", "Table 2: A great_tables", "Figure 2: Bars drawn"):
+        found = [i for i, t in enumerate(pages) if caption in t]
+        assert found[-1] > legends_page, caption
+    html = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "lxml").get_text(" ")
+    assert "Figure legends" not in html
+    assert html.index("Patients per arm") < html.index("Kaplan EL, Meier P")
+
+
+def test_unknown_floats_setting_stops_the_build(tmp_path):
+    project = copy_fixture(tmp_path)
+    config = project / "_quarto.yml"
+    config.write_text(config.read_text().replace("qrender:\n", "qrender:\n  floats: margin\n", 1))
+    result = render(project)
+    assert result.returncode == 2 and "qrender.floats must be one of ['in-text', 'end']" in result.stderr
