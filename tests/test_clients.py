@@ -229,8 +229,11 @@ def test_tables_single_spaced_and_row_labels_left_aligned_and_indented(paged, do
     groups = {lab.split()[0] for lab in labels if lab and not lab.startswith(NBSP)}
     levels = {lab.strip(NBSP).split()[0] for lab in labels if lab.startswith(NBSP)}
     assert groups and levels
-    group_x = {round(w.x0) for w in left if w.text in groups - levels}
-    level_x = {round(w.x0) for w in left if w.text in levels - groups}
+    first = {}  # each line's first word: a label's later words ("> 3") are not label starts
+    for w in sorted(left, key=lambda w: w.x0):
+        first.setdefault(round(w.y0), w)
+    group_x = {round(w.x0) for w in first.values() if w.text in groups - levels}
+    level_x = {round(w.x0) for w in first.values() if w.text in levels - groups}
     assert len(group_x) == 1 and len(level_x) == 1, (group_x, level_x)  # one left edge each
     assert 4 <= level_x.pop() - group_x.pop() <= 30, "levels are indented under their variable"
     rows = sorted({round(w.y0, 1) for w in left})
