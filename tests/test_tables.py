@@ -95,7 +95,7 @@ def test_a_derived_level_without_a_label_is_refused():
 
 def test_response_table_prints_codebook_labels(results):
     frame = tables.response_frame(results.ledger)
-    assert frame["item"].iloc[0] == "Complete response (CR)"
+    assert frame["item"].iloc[0].lstrip("\u00a0") == "Complete response (CR)"
 
 
 def test_a_level_the_codebook_does_not_label_is_named(tmp_path, raw_rows):

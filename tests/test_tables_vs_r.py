@@ -96,7 +96,7 @@ def pdf_tables(built) -> dict[str, str]:
     captions = list(re.finditer(r"(?m)^(Table|Figure) \d+: ", text))
     found = {}
     for name, words in CAPTIONS.items():
-        start = next(m for m in captions if text.startswith(words, m.end()))
+        start = next(m for m in captions if m.group(1) == "Table" and text.startswith(words, m.end()))
         ends = [m.start() for m in captions if m.start() > start.start()]
         found[name] = text[start.start() : ends[0] if ends else len(text)]
     return found
