@@ -202,6 +202,15 @@ def plain(inlines: list) -> str:
     return " ".join("".join(text for text, _ in inline_text(inlines)).split())
 
 
+def _indented(blocks: list) -> bool:
+    """Whether a cell's text starts with white space (no-break spaces survive every format)."""
+    for block in blocks:
+        if block["t"] in ("Para", "Plain"):
+            raw = "".join(text for text, _ in inline_text(block["c"]))
+            return raw[:1].isspace()
+    return False
+
+
 def blocks_text(blocks: list) -> str:
     parts = []
     for block in blocks:
@@ -559,22 +568,30 @@ class TableGrid:
         return [" › ".join(n) if n else f"column {i + 1}" for i, n in enumerate(names)]
 
     def _body_row_names(self) -> dict[int, str]:
-        names, group, count = {}, "", 0
+        """Body rows named by their stub, under their row group; a stub indented (by leading
+        no-break spaces, as gtsummary lays out a variable's levels) is named under the last stub
+        that was not: "ALBI grade › 1", never a bare "1" that other variables share."""
+        names, group, parent, count = {}, "", "", 0
         for r, (part, row) in enumerate(self.rows):
             if part == "foot":
                 continue
             if self.is_group(r):
                 group = blocks_text(row[0].blocks)  # a row-group label spanning the table
-                names[r] = group
+                names[r], parent = group, ""
                 continue
             if part in ("head", "group"):
                 if part == "group":
                     group = " ".join(blocks_text(c.blocks) for c in row)
-                    names[r] = group
+                    names[r], parent = group, ""
                 continue
             count += 1
-            first = blocks_text(row[0].blocks) if row and row[0].column == 0 else ""
+            has_stub = row and row[0].column == 0
+            first = blocks_text(row[0].blocks) if has_stub else ""
             stub = first or f"row {count}"
+            if has_stub and _indented(row[0].blocks) and parent:
+                stub = f"{parent} › {stub}"
+            elif first:
+                parent = first
             names[r] = f"{group} › {stub}" if group else stub
         return names
 

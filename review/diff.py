@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -107,6 +108,9 @@ def build_diff(root: Path, tag: str) -> Path:
 
     project = load_project(root)
     current = root / project.output_dir
+    # the documents compared are read from built files, already laid out: written as they stand,
+    # without the project's filters (which would move the floats and list the legends again)
+    writer = dataclasses.replace(project, filters=[], floats="in-text")
     if not (root / SUBMISSIONS / tag).is_dir():
         known = sorted(p.name for p in (root / SUBMISSIONS).glob("*") if p.is_dir())
         raise VersionError(f"{tag}: no submission of that name (submissions: {', '.join(known) or 'none'})")
@@ -128,14 +132,14 @@ def build_diff(root: Path, tag: str) -> Path:
         after = _read(current / "manuscript.docx", f"--extract-media={work / 'new'}")
         marked = _relative_images(marked_document(before, after, AUTHOR, date), work)
         tracked = out / "manuscript-tracked.docx"
-        pandoc.write("docx", marked, tracked, work, project)
+        pandoc.write("docx", marked, tracked, work, writer)
         finish_revisions(tracked, AUTHOR, date)
         _check_round_trip(tracked, before, after)
         html = copy.deepcopy(marked)
         html["blocks"].insert(0, {"t": "RawBlock", "c": ["html", STYLE]})
-        pandoc.write("html", html, out / "manuscript-diff.html", work, project)
+        pandoc.write("html", html, out / "manuscript-diff.html", work, writer)
         try:
-            pandoc.write("typst", _typst_marks(marked), out / "manuscript-diff.pdf", work, project)
+            pandoc.write("typst", _typst_marks(marked), out / "manuscript-diff.pdf", work, writer)
         except BuildError as exc:
             raise DiffError(f"the marked-up PDF could not be written ({exc}); nothing written") from None
         for hidden in work.glob(".*"):

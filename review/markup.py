@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,9 +54,13 @@ class Marker:
         out: list[Atom] = []
         for node in inlines:
             kind, content = node["t"], node.get("c")
-            if kind == "Str":
-                words = [m.group(0) for m in WORD.finditer(content)]
-                out += [Atom(normal(word), None, word, containers) for word in words]
+            if kind == "Str":  # a Str may hold non-breaking spaces ("(n = 83)"): kept, compared as spaces
+                for piece in re.split("(\u00a0+)", content):
+                    if piece.startswith("\u00a0"):
+                        out.append(Atom(" ", None, piece, containers))
+                        continue
+                    words = [m.group(0) for m in WORD.finditer(piece)]
+                    out += [Atom(normal(word), None, word, containers) for word in words]
             elif kind in ("Space", "SoftBreak"):
                 out.append(Atom(" ", None, " ", containers))
             elif kind in FORMATTING:
