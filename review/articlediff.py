@@ -11,7 +11,8 @@ so a number is checked in its place, not against any number printed anywhere.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 from review.articletext import Article, Unit, Word
 
@@ -150,6 +151,28 @@ def _difference(edit: Edit, old: Article, new: Article) -> Difference:
         old_span=edit.old,
         new_span=edit.new,
     )
+
+
+FLOAT = re.compile(r"^(Table|Figure) (\d+)\b")
+
+
+def floats_last(article: Article) -> Article:
+    """The reading in the order of a submission layout (`qrender: floats: end`): the text first,
+    then each table, then each figure's caption, by number, as the Word file and PDF print them."""
+    def order(index: int) -> tuple:
+        found = FLOAT.match(article.units[index].section)
+        if not found:
+            return (0, 0, index)
+        return (1 if found.group(1) == "Table" else 2, int(found.group(2)), index)
+
+    out = Article(article.path, article.format, stamp=article.stamp, figures=article.figures,
+                  cells=article.cells)
+    for index in sorted(range(len(article.units)), key=order):
+        unit = article.units[index]
+        start = len(out.words)
+        out.words += [replace(w, unit=len(out.units)) for w in article.words[unit.start : unit.stop]]
+        out.units.append(replace(unit, start=start, stop=len(out.words), context=None))
+    return out
 
 
 def annotate(article: Article, reference: Article, places: bool = True) -> Article:

@@ -29,7 +29,8 @@ from pathlib import Path
 from analysis.errors import UserError
 from analysis.ledger import Ledger
 from qrender.project import file_sha256 as sha256
-from review.articlediff import Difference, annotate, differences
+from qrender.project import load_project
+from review.articlediff import Difference, annotate, differences, floats_last
 from review.articletext import Article, read_article
 from review.rebuild import RENDERERS, quarto_launcher, rebuild
 
@@ -98,6 +99,8 @@ def compare(article: Article, folder: Path, renderer: str) -> Verdict:
     expected = reference
     if article.format != "html":  # a PDF's lines placed in sentences and cells through the HTML
         places = article.format == "pdf"
+        if load_project(folder.parent).floats == "end":  # Word and PDF print the floats last
+            reference = floats_last(reference)
         expected = annotate(read_rebuilt(output_file(folder, article.format)), reference, places)
         article = annotate(article, reference, places) if places else article
     found = differences(expected, article)
