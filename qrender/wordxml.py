@@ -152,12 +152,15 @@ class TextWidth:
     width measured here is enough wherever the document is opened."""
 
     def __init__(self) -> None:
+        import importlib.util
         import os
 
-        import matplotlib
         from fontTools.ttLib import TTFont
 
-        fonts = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
+        # matplotlib's data folder, found without importing matplotlib (0.2 s the post-render
+        # step would spend on every build)
+        package = importlib.util.find_spec("matplotlib").submodule_search_locations[0]
+        fonts = os.path.join(package, "mpl-data", "fonts", "ttf")
         self._faces = {}
         for bold, name in ((False, "DejaVuSerif.ttf"), (True, "DejaVuSerif-Bold.ttf")):
             font = TTFont(os.path.join(fonts, name), lazy=True)
