@@ -10,6 +10,7 @@ import json
 import math
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +79,17 @@ class Ledger:
         self._entries: dict[str, Entry] = {}
         self.provenance = provenance or {}
         self.used: dict[str, None] | None = None
+        self._readers: list[dict[str, None]] = []
+
+    @contextmanager
+    def reading(self) -> Iterator[dict[str, None]]:
+        """The keys read inside the block, in order (a table's cells, say), tracked or not."""
+        keys: dict[str, None] = {}
+        self._readers.append(keys)
+        try:
+            yield keys
+        finally:
+            self._readers.remove(keys)
 
     def track(self, already_used: list[str] | None = None) -> None:
         """From now on, remember every key read (in order): the numbers the article prints.
@@ -92,7 +104,13 @@ class Ledger:
             raise KeyError(f"no ledger entry {key!r}") from None
         if self.used is not None:
             self.used.setdefault(key, None)
+        for keys in self._readers:
+            keys.setdefault(key, None)
         return entry
+
+    def peek(self, key: str) -> Entry:
+        """An entry, not recorded as printed (for describing entries rather than printing them)."""
+        return self._entries[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self._entries

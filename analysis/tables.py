@@ -215,16 +215,40 @@ def codebook_gt() -> GT:
     return GT(load_codebook().table())
 
 
-def all_tables(results) -> dict[str, GT]:
+class Tables(dict):
+    """The article's tables by name, and the ledger keys each one's cells print (`cells`, by the
+    table's title), so that the numbers table can name the keys and functions behind its cells."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: dict[str, list[str]] = {}
+
+
+#: How the numbers table names each table whose cells come from the ledger.
+TITLES = {
+    "baseline": "Baseline characteristics",
+    "response": "Best overall response",
+    "cox": "Cox regression",
+}
+
+
+def all_tables(results) -> Tables:
     ledger = results.ledger
-    return {
-        "baseline": baseline_gt(results),
-        "response": response_gt(ledger),
-        "cox": cox_gt(ledger),
-        "at_risk_os": at_risk_gt(results, "os"),
-        "at_risk_pfs": at_risk_gt(results, "pfs"),
-        "codebook": codebook_gt(),
+    builders = {
+        "baseline": lambda: baseline_gt(results),
+        "response": lambda: response_gt(ledger),
+        "cox": lambda: cox_gt(ledger),
+        "at_risk_os": lambda: at_risk_gt(results, "os"),
+        "at_risk_pfs": lambda: at_risk_gt(results, "pfs"),
+        "codebook": codebook_gt,
     }
+    out = Tables()
+    for name, build in builders.items():
+        with ledger.reading() as keys:
+            out[name] = build()
+        if name in TITLES:
+            out.cells[TITLES[name]] = list(keys)
+    return out
 
 
 def strobe_gt(path: str = "supplement/strobe.yaml") -> GT:

@@ -122,3 +122,21 @@ def test_every_allowed_value_of_a_labelled_column_has_a_label():
             continue
         allowed = spec["values"] if "values" in spec else list(range(spec["min"], spec["max"] + 1))
         assert sorted(str(v) for v in spec["labels"]) == sorted(str(v) for v in allowed), name
+
+
+def test_numbers_table_names_the_keys_and_functions_behind_every_table_cell(results):
+    """Two steps from any printed number to its function: prose numbers one row each, and one row
+    per table naming the keys, methods and functions its cells were read from."""
+    from analysis.provenance import numbers_frame
+
+    built = results.tables
+    assert set(built.cells) == set(tables.TITLES.values())
+    cox = built.cells["Cox regression"]
+    assert "os.cox.multi.group.hr" in cox and all(".cox." in k for k in cox)
+    frame = numbers_frame(results.ledger, built.cells)
+    rows = frame[frame["Printed"].str.endswith("cells")]
+    assert len(rows) == len(built.cells)
+    cox_row = rows[rows["Printed"].str.startswith("Cox regression")].iloc[0]
+    assert cox_row["Key"] == "os.cox.*, pfs.cox.*" and "analysis.cox.multivariable" in cox_row["Source"]
+    baseline_row = rows[rows["Printed"].str.startswith("Baseline")].iloc[0]
+    assert baseline_row["Key"].startswith("baseline.*") and "analysis.baseline" in baseline_row["Source"]
