@@ -1,10 +1,12 @@
 """The project's post-render step (`project: post-render:` in _quarto.yml), run by Quarto and qrender
 after every format was written.
 
-Writes the ledger (`numbers.json`, with the manuscript's word counts) and the per-patient analysis
-table (`analysis-data.csv`) beside the article, from the same cached analysis the article printed
-(its files: no import of the analysis's scientific stack), and finishes the outputs as
-qrender.prepare.finish does (the stamp in the Word file's properties).
+Waits for the figures the pre-render step left drawing in the background (qrender, which runs both
+steps and the document in one process; `analysis.drawing`). Writes the ledger (`numbers.json`, with
+the manuscript's word counts) and the per-patient analysis table (`analysis-data.csv`) beside the
+article, from the same cached analysis the article printed (its files: no import of the analysis's
+scientific stack), and finishes the outputs as qrender.prepare.finish does (the stamp in the Word
+file's properties).
 """
 
 import os
@@ -14,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from analysis.cache import analysis_entry
+from analysis.drawing import DrawingFailed, finish_shared
 from qrender.prepare import finish
 
 ROOT = Path(__file__).resolve().parent
@@ -23,6 +26,12 @@ def main() -> int:
     config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
     out = Path(os.environ.get("QUARTO_PROJECT_OUTPUT_DIR", ROOT / config["project"]["output-dir"]))
     article = config.get("manuscript", {}).get("article", "index.qmd")
+    try:
+        for line in finish_shared():
+            print(f"post-render: {line}")
+    except DrawingFailed as exc:
+        print(exc, file=sys.stderr)
+        return 2
     analysis_entry(config["qrender"]["data"]).write(out, manuscript=ROOT / article)
     finish(ROOT, out)
     return 0

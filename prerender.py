@@ -3,8 +3,11 @@
 1. Checks that this Python has the project's packages; if not, names the QUARTO_PYTHON to use.
 2. Checks the prose: a hand-typed number stops the build before anything is computed.
 3. Computes the analysis once (reused while its inputs' content is unchanged) and draws its
-   figures into `figures/` (in parallel; print files rewritten only when a figure's content
-   changed; the document shows these files).
+   figures into `figures/` (print files rewritten only when a figure's content changed; the
+   document shows these files). The figures are drawn by a process started before the analysis
+   (`analysis.drawing`), which waits for the results. Under Quarto this step waits for the figures
+   before it ends; under qrender, which runs the document in this same process, the document and
+   the post-render step wait for them, so they are drawn while the document is put together.
 4. Writes `_variables.yml`, which the text reads with `{{< var KEY.FORM >}}`: the cached ledger and the
    manuscript's word counts (which change with the prose, so they never reach the cached analysis
    or the document's code). Records the keys read that way, for the numbers table.
@@ -17,6 +20,7 @@ When the analysis is reused, nothing here imports pandas, SciPy or lifelines.
 """
 
 import importlib.util
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -36,7 +40,8 @@ if missing:
 
 import yaml  # noqa: E402
 
-from analysis.cache import InputsChanged, analysis_entry  # noqa: E402
+from analysis.cache import InputsChanged, analysis_entry, stored_entry  # noqa: E402
+from analysis.drawing import SHARED, Drawing, DrawingFailed, share  # noqa: E402
 from analysis.errors import UserError  # noqa: E402
 from analysis.prose import check_manuscript  # noqa: E402
 from analysis.variables import KEYS_USED, manuscript_yaml, record_keys_used, write_variables  # noqa: E402
@@ -60,16 +65,31 @@ def invalidate_freeze(digest: str, article: str) -> None:
 def main() -> int:
     config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
     article = ROOT / config.get("manuscript", {}).get("article", "index.qmd")
+    data, figures = config["qrender"]["data"], ROOT / "figures"
+    drawing = None
     try:
         check_manuscript(article)
-        entry = analysis_entry(config["qrender"]["data"])
+        stored = stored_entry(data)
+        if stored is None or not stored.figures_current(figures):
+            drawing = Drawing(figures)  # loads the plotting stack while the analysis runs
+        entry = analysis_entry(data)
         print(f"pre-render: {entry.describe()}")
-        for line in entry.print_figures(ROOT / "figures"):
-            print(f"pre-render: {line}")
+        if drawing is None:
+            print(f"pre-render: figures: {len(entry.figures())} unchanged ({', '.join(entry.figures())})")
+        else:
+            drawing.start(entry)
+            if os.environ.get(SHARED):
+                share(drawing)
+                print("pre-render: figures: drawing in the background (the post-render step waits for them)")
+            else:
+                for line in drawing.finish():
+                    print(f"pre-render: {line}")
         write_variables(ROOT / "_variables.yml", entry.digest, entry.variables(), manuscript_yaml(article))
         record_keys_used(article.read_text(encoding="utf-8"), ROOT / KEYS_USED)
         prepare(ROOT)
-    except (UserError, BuildError, InputsChanged) as exc:
+    except (UserError, BuildError, InputsChanged, DrawingFailed) as exc:
+        if drawing is not None:
+            drawing.stop()
         print(exc.report() if isinstance(exc, UserError) else str(exc), file=sys.stderr)
         return 2
     invalidate_freeze(entry.digest, article.name)

@@ -89,25 +89,17 @@ class CachedAnalysis:
         return results
 
     def figures(self) -> dict[str, str]:
-        """The content key of each figure drawn from this run (`print_figures`), by name."""
+        """The content key of each figure drawn from this run (`analysis.drawing`), by name."""
         path = self.folder / "figures.json"
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
-    def print_figures(self, folder: Path) -> list[str]:
-        """Make the article's print files in folder current for this run: when any differs from
-        what was written for it (or this run has none yet), draw them all, in parallel, rewriting
-        only those whose content changed. Returns what happened, for the build's progress."""
-        from analysis.printfiles import current, write_atomic
+    def figures_current(self, folder: Path) -> bool:
+        """Whether folder holds the print files of every figure drawn from this run (`analysis.drawing`
+        records them); False when none was drawn yet."""
+        from analysis.printfiles import current
 
         contents = self.figures()
-        if contents and all(current(folder, name, key) is not None for name, key in contents.items()):
-            return [f"figures: {len(contents)} unchanged ({', '.join(contents)})"]
-        from analysis import plots
-
-        drawn, lines = plots.publish_all(self.results(), folder)
-        keys = {name: figure.content for name, figure in drawn.items()}
-        write_atomic(self.folder / "figures.json", json.dumps(keys, indent=1).encode())
-        return lines
+        return bool(contents) and all(current(folder, name, key) for name, key in contents.items())
 
     def variables(self) -> str:
         """The ledger as the YAML body of `_variables.yml`."""
@@ -157,13 +149,20 @@ def _store(results, digest: str, data_path: Path, cache: Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def stored_entry(data_path: str | Path = "data/cohort.csv", cache: Path = CACHE) -> CachedAnalysis | None:
+    """The cache entry for the current content of the analysis inputs, if there is one (runs nothing)."""
+    digest = input_digest(data_path)
+    folder = cache / digest
+    return CachedAnalysis(folder, digest, reused=True) if _complete(folder) else None
+
+
 def analysis_entry(data_path: str | Path = "data/cohort.csv", cache: Path = CACHE) -> CachedAnalysis:
     """The cache entry for the current content of the analysis inputs, running the analysis (once)
     when there is none."""
+    stored = stored_entry(data_path, cache)
+    if stored is not None:
+        return stored
     digest = input_digest(data_path)
-    folder = cache / digest
-    if _complete(folder):
-        return CachedAnalysis(folder, digest, reused=True)
     from analysis.pipeline import run
 
     started = time.perf_counter()

@@ -75,7 +75,9 @@ def load_codebook(path: Path | str = DEFAULT_CODEBOOK) -> Codebook:
         return CohortError([Problem(path.name, None, None, None, rule)], path.name)
 
     try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        # libyaml's parser where PyYAML has it (8 x faster; the same safe constructor)
+        content = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except FileNotFoundError:
         raise refuse("codebook file not found") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 
-import openpyxl
 import pandas as pd
 import pandera.pandas as pa
 import yaml
@@ -109,6 +108,8 @@ def _cell_text(value: object) -> str | None:
 
 def _read_workbook(path: Path) -> pd.DataFrame:
     """The first sheet, row for row (empty rows included, so row numbers are the sheet's)."""
+    import openpyxl  # only for workbooks: most exports are CSV, and the import costs 0.1 s
+
     workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]

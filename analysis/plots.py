@@ -1,4 +1,7 @@
-"""The article's figures drawn from one run's results (numbers from the ledger, curves from the run)."""
+"""The article's figures drawn from one run's results (numbers from the ledger, curves from the run).
+
+The drawing code (`analysis.figures`, matplotlib) is imported where a figure is drawn, so a document
+that shows figures drawn elsewhere (`analysis.drawing`) never loads it."""
 
 from __future__ import annotations
 
@@ -6,9 +9,9 @@ import logging
 import multiprocessing
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-from analysis import figures
 from analysis.codebook import load_codebook
 from analysis.endpoints import COVARIATES, GROUP_COVARIATE
 from analysis.formatting import p_clause
@@ -29,6 +32,8 @@ def km(results, endpoint: str):
     medians = {g: ledger[f"{endpoint}.median.{g}"].value for g in results.curves[endpoint]}
     medians = {g: float("nan") if v is None else v for g, v in medians.items()}
     labels = load_codebook().labels("group")
+    from analysis import figures
+
     return figures.km_figure(
         results.curves[endpoint], medians, labels, annotation, f"{TITLES[endpoint]} probability"
     )
@@ -52,6 +57,8 @@ def forest(results, endpoint: str = "os"):
                 f"{p_clause(ledger[f'{key}.p'].value)}",
             )
         )
+    from analysis import figures
+
     return figures.forest_figure(rows, f"{TITLES[endpoint]}: multivariable Cox model")
 
 
@@ -64,6 +71,8 @@ def best_response(results):
             n = ledger[f"n.{g}"].value
             bars[f"{prefix}{g}"] = {c: 100 * ledger[f"{prefix}bor.{c}.{g}"].value / n for c in CATEGORIES}
             labels[f"{prefix}{g}"] = f"{name}, {criterion}"
+    from analysis import figures
+
     return figures.response_figure(bars, CATEGORIES, labels)
 
 
@@ -80,6 +89,8 @@ def publish(results, name: str, folder: Path) -> PrintFigure:
     """Draw one figure of the article and write its print files if its content changed."""
     import matplotlib.pyplot as plt
 
+    from analysis import figures
+
     fig = DRAWERS[name](results)
     try:
         return figures.save(fig, folder, name)
@@ -87,14 +98,20 @@ def publish(results, name: str, folder: Path) -> PrintFigure:
         plt.close(fig)
 
 
-def figure(results, name: str, folder: Path) -> PrintFigure:
-    """A figure for the document: the print files drawn for these results (by `publish_all`, in the
-    pre-render step) when they are current, else drawn now. Either way it is drawn once per build."""
+def figure(results, name: str, folder: Path):
+    """A figure for the document, drawn once per build: the print files drawn for these results
+    when they are current; a future of the figure the background drawing of this process is
+    making (`analysis.drawing`), when there is one; else drawn now."""
     contents = results.cache_entry.figures() if results.cache_entry is not None else {}
     if name in contents:
         found = current(folder, name, contents[name])
         if found is not None:
             return found
+    from analysis.drawing import shared
+
+    drawing = shared()
+    if drawing is not None and name in DRAWERS:
+        return drawing.figure(name)
     return publish(results, name, folder)
 
 
@@ -103,6 +120,8 @@ _RESULTS = None
 
 def _publish_one(job: tuple[str, Path]) -> tuple[str, PrintFigure, list[str]]:
     """In a worker: draw one figure of `_RESULTS`, with the progress lines `figures.save` logged."""
+    from analysis import figures
+
     name, folder = job
     lines: list[str] = []
     handler = logging.Handler(logging.INFO)
@@ -115,9 +134,11 @@ def _publish_one(job: tuple[str, Path]) -> tuple[str, PrintFigure, list[str]]:
         figures.log.removeHandler(handler)
 
 
-def _warm() -> None:
-    """Load the PDF writer (fontTools) and the fonts once, before the workers are forked."""
+def warm() -> None:
+    """Load matplotlib, its PDF writer (fontTools) and the fonts once, before workers are forked."""
     import matplotlib.pyplot as plt
+
+    from analysis import figures
 
     fig = plt.figure(figsize=(1, 1))
     fig.text(0.5, 0.5, "0.5", fontsize=9)
@@ -125,12 +146,12 @@ def _warm() -> None:
     plt.close(fig)
 
 
-def publish_all(
+def publish_each(
     results, folder: Path, workers: int | None = None
-) -> tuple[dict[str, PrintFigure], list[str]]:
-    """Every figure of the article, each drawn once and its print files written if they changed; in
-    parallel, by worker processes forked with the results (a figure's rasters take a core for most
-    of a second). Returns the figures and what happened to each."""
+) -> Iterator[tuple[str, PrintFigure, list[str]]]:
+    """Every figure of the article, each drawn once and its print files written if they changed,
+    given as each is done (with what happened to it). In parallel, by worker processes forked with
+    the results: a figure's rasters take a core for a third of a second."""
     global _RESULTS
     names = list(DRAWERS)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -139,19 +160,20 @@ def publish_all(
     _RESULTS = results
     try:
         if workers > 1 and sys.platform.startswith("linux"):  # fork: the workers inherit the results
-            _warm()
+            warm()
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                done = pool.map(_publish_one, jobs, chunksize=1)
+                yield from pool.imap(_publish_one, jobs)
         else:
-            done = [_publish_one(job) for job in jobs]
+            yield from map(_publish_one, jobs)
     finally:
         _RESULTS = None
-    return {name: fig for name, fig, _ in done}, [line for _, _, lines in done for line in lines]
 
 
 def all_figures(results, folder: Path, write: bool = True) -> dict:
     """Draw every figure; when `write`, also save each as PDF, 600-dpi PNG and TIFF in folder."""
     import matplotlib.pyplot as plt
+
+    from analysis import figures
 
     drawn = {}
     for name, draw in DRAWERS.items():

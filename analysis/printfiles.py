@@ -33,6 +33,11 @@ class PrintFigure:
     files: dict[str, Path]
 
     def _repr_png_(self) -> bytes:
+        """The document's PNG, once the print files are checked to still hold this figure (so a
+        document that shows it depends on them: a deleted or edited print file gets it rebuilt)."""
+        folder, records = self.files["pdf"].parent, self.files["document"].parent
+        if current(folder, self.name, self.content, records) is None:
+            raise FileNotFoundError(f"figure '{self.name}': its print files in {folder} changed meanwhile")
         return self.files["document"].read_bytes()
 
 

@@ -35,6 +35,12 @@ class KMCurve:
     upper: np.ndarray
     software: Software | None = None
 
+    def at_risk(self, ticks: np.ndarray) -> list[int]:
+        """Patients still at risk at each tick (after everyone whose time is before it has left)."""
+        n0 = int(self.n_risk[0]) if len(self.n_risk) else 0
+        left_before = np.concatenate([[0], np.cumsum(self.n_event + self.n_censor)])
+        return [n0 - int(left_before[np.searchsorted(self.time, t, side="left")]) for t in ticks]
+
     def at(self, t: float) -> tuple[float, float, float]:
         """S(t) with its confidence limits (right-continuous step: the last step at or before t)."""
         i = np.searchsorted(self.time, t, side="right") - 1

@@ -194,12 +194,10 @@ def cox_gt(ledger) -> GT:
 
 def at_risk_frame(results, endpoint: str, step: float = 3.0) -> pd.DataFrame:
     """Numbers at risk by group at regular times (the supplement's table under each KM figure)."""
-    from analysis.figures import at_risk
-
     curves = results.curves[endpoint]
     horizon = max(c.time.max() for c in curves.values())
     ticks = np.arange(0, horizon + step, step)
-    rows = {group_names()[g]: at_risk(c, ticks) for g, c in curves.items()}
+    rows = {group_names()[g]: c.at_risk(ticks) for g, c in curves.items()}
     return pd.DataFrame(rows, index=[f"{t:g}" for t in ticks]).T.rename_axis("Months").reset_index()
 
 

@@ -25,19 +25,26 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from qrender.errors import BuildError
-from qrender.footprint import Footprint, Hashes
+from qrender.footprint import Hashes
 from qrender.progress import Progress
 from qrender.project import Project
+
+if TYPE_CHECKING:
+    from qrender.execute import Runner
 
 STAMP_FILE = ".build-stamp"
 VARIABLES = "_variables.yml"
 CACHE = Path(".cache") / "qrender"
 REPORT = CACHE / "report.json"
 FORMAT_NAMES = {"typst": "pdf", "docx": "docx", "html": "html"}
+#: set for a pre- or post-render script run in this process, the one that then runs the document: a
+#: pre-render step may leave work running for the document and the post-render step to wait for
+SHARED_PROCESS = "QRENDER_SHARED_PROCESS"
 
 
 def output_name(project: Project, fmt: str) -> str:
@@ -142,7 +149,7 @@ def run_scripts(
         args = shlex.split(script)
         output = _Tee()
         if args[0].endswith(".py") and here:
-            code = _script_here(project.root / args[0], args[1:], env, output)
+            code = _script_here(project.root / args[0], args[1:], {**env, SHARED_PROCESS: "1"}, output)
         else:
             command = [python, *args] if args[0].endswith(".py") else args
             result = subprocess.run(
@@ -225,12 +232,13 @@ def write_formats(
 @dataclass
 class Executed:
     """The document after its code ran (or was reused): markdown for pandoc, the tables' HTML, whether
-    it cites, and the footprint of its code."""
+    it cites, and its runner, whose `finish` writes the images still being made and stores the code's
+    outputs (after which `runner.document_footprint()` is the footprint of the document's code)."""
 
     markdown: str
     tables: list[str]
     cites: bool
-    footprint: Footprint
+    runner: Runner
 
 
 def _document(project: Project, staging: Path, variables: dict, progress: Progress) -> Executed:
@@ -272,7 +280,7 @@ def _document(project: Project, staging: Path, variables: dict, progress: Progre
         else:
             with runner.inline_code(part):
                 assembler.prose(part)
-    runner.finish()
+    runner.report_inline()
     cache.prune(units)
     body = assembler.result()
     head = title_block(front, front.get("abstract"))
@@ -284,7 +292,7 @@ def _document(project: Project, staging: Path, variables: dict, progress: Progre
         metadata["csl"] = str(csl)
     markdown = f"---\n{yaml.safe_dump(metadata, sort_keys=True)}---\n\n{head}\n\n{body.markdown}"
     markdown = markdown.replace(str(staging) + "/", "")
-    return Executed(markdown, body.tables, bool(bibs), runner.document_footprint())
+    return Executed(markdown, body.tables, bool(bibs), runner)
 
 
 def build(
@@ -320,12 +328,13 @@ def build(
         ast = pandoc.document_ast(document.markdown, document.tables, staging, document.cites, tables)
         seconds = time.perf_counter() - started
         progress.step("pandoc", "document (markdown, tables, citations)", "ran", seconds)
+        document.runner.finish()  # the formats read every image
         outputs = write_formats(formats, ast, staging, project, progress)
         env["QUARTO_PROJECT_OUTPUT_FILES"] = "\n".join(outputs)
         run_scripts(project, project.post_render, env, "post-render", progress)
         for hidden in staging.glob(".*"):
             hidden.unlink()
-        stamp = {"inputs": digest, "formats": formats, "footprint": document.footprint}
+        stamp = {"inputs": digest, "formats": formats, "footprint": document.runner.document_footprint()}
         (staging / STAMP_FILE).write_text(json.dumps(stamp, indent=0, sort_keys=True) + "\n")
         publish(staging, target)
         outcome = "built"

@@ -7,10 +7,12 @@ import contextlib
 import io
 import logging
 import os
+import sys
 import time
 import traceback
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +77,8 @@ def _display(value: object) -> object | None:
 
 
 def _is_image(value: object) -> bool:
+    if isinstance(value, Future):  # an image still being made (see Session.settle)
+        return True
     return hasattr(value, "_repr_png_") and not type(value).__module__.startswith("matplotlib")
 
 
@@ -88,6 +92,7 @@ class Session:
         self.defaults = defaults
         self.namespace: dict = {"__name__": "__main__"}
         self.name = doc.path.name
+        self.deferred: list[tuple[Future, Path, Chunk]] = []
 
     def _filename(self, chunk: Chunk) -> str:
         return f"<qmd {self.name}:{chunk.line}>"
@@ -104,15 +109,14 @@ class Session:
 
     def run_chunk(self, chunk: Chunk) -> ChunkResult:
         """Execute a chunk; collect new figures, the last expression's value and printed text."""
-        import matplotlib
+        import matplotlib  # pyplot (0.15 s more) only if the chunk's code loads it
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
         options = {**self.defaults, **chunk.options}
         result = ChunkResult(chunk)
         size = (options.get("fig-width", 7), options.get("fig-height", 5))
-        before = set(plt.get_fignums())
+        plt = sys.modules.get("matplotlib.pyplot")
+        before = set(plt.get_fignums()) if plt else set()
         stdout = io.StringIO()
         tree = ast.parse(chunk.code or "pass", filename=self._filename(chunk))
         last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
@@ -120,7 +124,7 @@ class Session:
         with (
             warnings.catch_warnings(record=True) as caught,
             contextlib.redirect_stdout(stdout),
-            plt.rc_context({"figure.figsize": size, "svg.hashsalt": "qrender"}),
+            matplotlib.rc_context({"figure.figsize": size, "svg.hashsalt": "qrender"}),
         ):
             warnings.simplefilter("always")
             try:
@@ -129,7 +133,8 @@ class Session:
                     expr = ast.Expression(last.value)
                     value = eval(compile(expr, self._filename(chunk), "eval"), self.namespace)
             except Exception as exc:  # the author's code: any failure is reported, located
-                plt.close("all")
+                if "matplotlib.pyplot" in sys.modules:
+                    sys.modules["matplotlib.pyplot"].close("all")
                 raise self._fail(chunk, exc) from None
         printed = stdout.getvalue()
         if printed:
@@ -138,7 +143,8 @@ class Session:
         shown = self._image(value, chunk) if _is_image(value) else _display(value)
         if shown is not None:
             result.outputs.append(shown)
-        for number in sorted(set(plt.get_fignums()) - before):
+        plt = sys.modules.get("matplotlib.pyplot")
+        for number in sorted(set(plt.get_fignums()) - before) if plt else []:
             result.outputs.append(self._save_figure(plt.figure(number), chunk, number, options))
             plt.close(number)
         if options.get("warning", True):
@@ -159,11 +165,25 @@ class Session:
 
     def _image(self, value: object, chunk: Chunk) -> FigureOut:
         """An object that displays as a PNG image by IPython's protocol (`_repr_png_`), as Jupyter
-        shows it; every format gets that PNG."""
+        shows it; every format gets that PNG. A `concurrent.futures.Future` of such an object (an
+        image another process is still making) is shown by its result, written by `settle`: the
+        document is put together meanwhile, and only the formats wait for it."""
         png = self._stem(chunk, "image").with_suffix(".png")
-        data = value._repr_png_()  # type: ignore[attr-defined]
-        png.write_bytes(data[0] if isinstance(data, tuple) else data)
+        if isinstance(value, Future):
+            self.deferred.append((value, png, chunk))
+        else:
+            _write_png(value, png)
         return FigureOut(png=png, svg=None)
+
+    def settle(self) -> None:
+        """Write the images of the futures the document showed, waiting for each; a failed one
+        stops the build, located at its chunk."""
+        deferred, self.deferred = self.deferred, []
+        for future, png, chunk in deferred:
+            try:
+                _write_png(future.result(), png)
+            except Exception as exc:  # what made the image failed: reported at the chunk that showed it
+                raise self._fail(chunk, exc) from None
 
     def inline(self, expr: str, line: int) -> str:
         """Evaluate an inline `{python} expr`, reporting failures at the prose line."""
@@ -173,6 +193,11 @@ class Session:
             message = f"inline expression `{expr}` failed: {type(exc).__name__}: {exc}"
             raise BuildError(located(self.name, line, message), exit_code=1) from None
         return inline_markdown(value)
+
+
+def _write_png(value: object, png: Path) -> None:
+    data = value._repr_png_()  # type: ignore[attr-defined]
+    png.write_bytes(data[0] if isinstance(data, tuple) else data)
 
 
 class _Messages(logging.Handler):
@@ -258,7 +283,7 @@ class Runner:
         started = time.perf_counter()
         with self._recording(unit) as messages:
             result = self.session.run_chunk(chunk)
-        self._keep(unit, [self._freeze(o) for o in result.outputs])
+        self._keep(unit, list(result.outputs))  # stored by `finish`, once every image is written
         self.progress.step("chunk", unit.name, "ran", time.perf_counter() - started, messages)
         return result
 
@@ -295,16 +320,33 @@ class Runner:
         self.values.append(value)
         return value
 
-    def finish(self) -> None:
-        """Report the inline code, then store the new entries whose footprint still holds on a fresh
-        look (a file changed while the document ran makes its entry unsafe, so it is not stored)."""
+    def report_inline(self) -> None:
+        """Report the inline code as one step."""
         ran, reused = self.inline_steps["ran"], self.inline_steps["reused"]
         if ran or reused:
             status = "ran" if ran else "reused"
             name = f"{ran + reused} prose part(s) with inline code ({reused} reused)"
             self.progress.step("inline", name, status, self.inline_steps["seconds"])
+
+    def finish(self) -> None:
+        """Write the images still being made (`Session.settle`), then store the new entries whose
+        footprint still holds on a fresh look (a file changed while the document ran makes its entry
+        unsafe, so it is not stored). What making those images touched joins every new entry's
+        footprint: more than each needs, never less."""
+        started = time.perf_counter()
+        waited = len(self.session.deferred)
+        with self.recorder.recording():
+            self.session.settle()
+        if waited:
+            late = footprint(self.recorder.files, self.recorder.folders, self.cache.hashes)
+            self.footprint = {**(self.footprint or {}), **late}
+            for _, entry in self.fresh:
+                entry.footprint.update(late)
+            self.progress.step("images", f"{waited} shown by the document, once made", "waited",
+                               time.perf_counter() - started)
         fresh = Hashes()
         for unit, entry in self.fresh:
+            entry = Entry(entry.footprint, [self._freeze(o) for o in entry.outputs])
             if fresh.holds(entry.footprint):
                 self.cache.store(unit, entry)
 

@@ -113,10 +113,15 @@ def document_ast(
     markdown: str, html_tables: list[str], cwd: Path, bibliography: bool, cache: Path | None = None
 ) -> dict:
     """One AST for all formats: markdown parsed with citations resolved (one pandoc run; the tables
-    hold no citations), then the tables placed (their reading reused from `cache`)."""
+    hold no citations), then the tables placed (their reading, a second pandoc run at the same time,
+    reused from `cache`)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     citeproc = ["--citeproc"] if bibliography else []
-    ast = json.loads(run_pandoc(["-f", "markdown", "-t", "json", *citeproc], markdown, cwd=cwd))
-    ast["blocks"] = _place_tables(ast["blocks"], read_tables(html_tables, cache))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        tables = pool.submit(read_tables, html_tables, cache)
+        ast = json.loads(run_pandoc(["-f", "markdown", "-t", "json", *citeproc], markdown, cwd=cwd))
+        ast["blocks"] = _place_tables(ast["blocks"], tables.result())
     return ast
 
 
