@@ -92,6 +92,10 @@ def main() -> int:
             drawing.stop()
         print(exc.report() if isinstance(exc, UserError) else str(exc), file=sys.stderr)
         return 2
+    except BaseException:  # an unforeseen failure: reported by Python, the figure process ended
+        if drawing is not None:
+            drawing.stop()
+        raise
     invalidate_freeze(entry.digest, article.name)
     return 0
 
