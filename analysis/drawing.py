@@ -22,6 +22,7 @@ analysis (`CachedAnalysis.figures_current`).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import multiprocessing
 import pickle
@@ -76,10 +77,11 @@ class Drawing:
         self._process.start()
         child.close()
         self._entry = None
+        self._recorded = False
         self._futures: dict[str, Future] = {name: Future() for name in DRAWERS}
         self._done = Future()
         self.lines: list[str] = []
-        atexit.register(self.stop)
+        atexit.register(self._at_exit)
 
     def start(self, entry) -> None:
         """Draw from this analysis entry (its results are read from its folder)."""
@@ -121,7 +123,16 @@ class Drawing:
         self._process.join()
         keys = {name: future.result().content for name, future in sorted(self._futures.items())}
         write_atomic(self._entry.folder / "figures.json", json.dumps(keys, indent=1).encode())
+        self._recorded = True
         return self.lines
+
+    def _at_exit(self) -> None:
+        """At the end of the process, a drawing nobody waited for (a project without the post-render
+        step) is finished, not cut short: its figures are valid whatever became of the build."""
+        if self._entry is not None and not self._recorded:
+            with contextlib.suppress(DrawingFailed):
+                self.finish()
+        self.stop()
 
     def stop(self) -> None:
         """End the figure process if the build ended before it was used (or failed meanwhile)."""

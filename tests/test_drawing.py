@@ -119,3 +119,18 @@ def test_a_failed_drawing_stops_the_build_and_keeps_the_outputs(tmp_path):
     assert "drawing the figures failed: IsADirectoryError" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert pdf.read_bytes() == before
+
+
+def test_without_a_post_render_step_the_figures_are_still_finished(tmp_path):
+    """Nobody waits for the drawing: it is finished when the build's process ends, not cut short."""
+    project = copy_project(tmp_path / "project")
+    config = project / "_quarto.yml"
+    config.write_text(config.read_text().replace("  post-render: postrender.py\n", ""))
+    result = subprocess.run(
+        [sys.executable, "-m", "qrender", str(project)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    names = {"km_os", "km_pfs", "forest_os", "forest_pfs", "response"}
+    assert {f"{n}.{ext}" for n in names for ext in ("pdf", "png", "tiff")} <= _print_files(project).keys()
+    entries = list((project / ".cache" / "analysis").glob("*/figures.json"))
+    assert len(entries) == 1 and json.loads(entries[0].read_text()).keys() == names
