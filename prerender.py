@@ -69,10 +69,10 @@ def main() -> int:
     drawing = None
     try:
         check_manuscript(article)
-        stored = stored_entry(data)
-        if stored is None or not stored.figures_current(figures):
+        entry = stored_entry(data)
+        if entry is None or not entry.figures_current(figures):
             drawing = Drawing(figures)  # loads the plotting stack while the analysis runs
-        entry = analysis_entry(data)
+        entry = entry or analysis_entry(data)
         print(f"pre-render: {entry.describe()}")
         if drawing is None:
             print(f"pre-render: figures: {len(entry.figures())} unchanged ({', '.join(entry.figures())})")
@@ -87,15 +87,13 @@ def main() -> int:
         write_variables(ROOT / "_variables.yml", entry.digest, entry.variables(), manuscript_yaml(article))
         record_keys_used(article.read_text(encoding="utf-8"), ROOT / KEYS_USED)
         prepare(ROOT)
-    except (UserError, BuildError, InputsChanged, DrawingFailed) as exc:
+    except BaseException as exc:  # the figure process ends with the step, whatever stopped it
         if drawing is not None:
             drawing.stop()
+        if not isinstance(exc, (UserError, BuildError, InputsChanged, DrawingFailed)):
+            raise  # an unforeseen failure: reported by Python
         print(exc.report() if isinstance(exc, UserError) else str(exc), file=sys.stderr)
         return 2
-    except BaseException:  # an unforeseen failure: reported by Python, the figure process ended
-        if drawing is not None:
-            drawing.stop()
-        raise
     invalidate_freeze(entry.digest, article.name)
     return 0
 

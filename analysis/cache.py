@@ -149,20 +149,23 @@ def _store(results, digest: str, data_path: Path, cache: Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def stored_entry(data_path: str | Path = "data/cohort.csv", cache: Path = CACHE) -> CachedAnalysis | None:
-    """The cache entry for the current content of the analysis inputs, if there is one (runs nothing)."""
-    digest = input_digest(data_path)
+def _stored(digest: str, cache: Path) -> CachedAnalysis | None:
     folder = cache / digest
     return CachedAnalysis(folder, digest, reused=True) if _complete(folder) else None
+
+
+def stored_entry(data_path: str | Path = "data/cohort.csv", cache: Path = CACHE) -> CachedAnalysis | None:
+    """The cache entry for the current content of the analysis inputs, if there is one (runs nothing)."""
+    return _stored(input_digest(data_path), cache)
 
 
 def analysis_entry(data_path: str | Path = "data/cohort.csv", cache: Path = CACHE) -> CachedAnalysis:
     """The cache entry for the current content of the analysis inputs, running the analysis (once)
     when there is none."""
-    stored = stored_entry(data_path, cache)
+    digest = input_digest(data_path)
+    stored = _stored(digest, cache)
     if stored is not None:
         return stored
-    digest = input_digest(data_path)
     from analysis.pipeline import run
 
     started = time.perf_counter()

@@ -76,6 +76,11 @@ def _display(value: object) -> object | None:
     return VerbatimOut(repr(value))
 
 
+def _pyplot():
+    """pyplot if something has loaded it (a chunk's code, a module it imports), else None."""
+    return sys.modules.get("matplotlib.pyplot")
+
+
 def _is_image(value: object) -> bool:
     if isinstance(value, Future):  # an image still being made (see Session.settle)
         return True
@@ -115,8 +120,7 @@ class Session:
         options = {**self.defaults, **chunk.options}
         result = ChunkResult(chunk)
         size = (options.get("fig-width", 7), options.get("fig-height", 5))
-        plt = sys.modules.get("matplotlib.pyplot")
-        before = set(plt.get_fignums()) if plt else set()
+        before = set(_pyplot().get_fignums()) if _pyplot() else set()
         stdout = io.StringIO()
         tree = ast.parse(chunk.code or "pass", filename=self._filename(chunk))
         last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
@@ -133,8 +137,8 @@ class Session:
                     expr = ast.Expression(last.value)
                     value = eval(compile(expr, self._filename(chunk), "eval"), self.namespace)
             except Exception as exc:  # the author's code: any failure is reported, located
-                if "matplotlib.pyplot" in sys.modules:
-                    sys.modules["matplotlib.pyplot"].close("all")
+                if _pyplot():
+                    _pyplot().close("all")
                 raise self._fail(chunk, exc) from None
         printed = stdout.getvalue()
         if printed:
@@ -143,7 +147,7 @@ class Session:
         shown = self._image(value, chunk) if _is_image(value) else _display(value)
         if shown is not None:
             result.outputs.append(shown)
-        plt = sys.modules.get("matplotlib.pyplot")
+        plt = _pyplot()
         for number in sorted(set(plt.get_fignums()) - before) if plt else []:
             result.outputs.append(self._save_figure(plt.figure(number), chunk, number, options))
             plt.close(number)

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from qrender.assemble import TABLE_PLACEHOLDER
@@ -115,8 +116,6 @@ def document_ast(
     """One AST for all formats: markdown parsed with citations resolved (one pandoc run; the tables
     hold no citations), then the tables placed (their reading, a second pandoc run at the same time,
     reused from `cache`)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     citeproc = ["--citeproc"] if bibliography else []
     with ThreadPoolExecutor(max_workers=1) as pool:
         tables = pool.submit(read_tables, html_tables, cache)

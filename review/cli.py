@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from analysis.cli import main as run
 
@@ -13,6 +14,12 @@ COMMANDS: dict[str, str] = {
     "diff": "review.diff",
     "changes": "review.changes",
 }
+
+
+def listing(folder: Path) -> str:
+    """`folder/: name, name, ...`, relative to the project: how a command says what it wrote."""
+    names = ", ".join(sorted(p.name for p in folder.iterdir()))
+    return f"{folder.relative_to(Path.cwd())}/: {names}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ from pathlib import Path
 from analysis.errors import UserError
 from review.articletext import images, pandoc_document, paragraphs
 from review.changes import SUBMISSIONS, Version, VersionError, load, report, write_report
+from review.cli import listing
 from review.markup import DELETION, INSERTION, finish_revisions, marked_document
 from review.submission import BUILD_STAMP
 
@@ -175,6 +176,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def command(args: argparse.Namespace) -> int:
     """Mark up the current article against a submission: tracked Word file, PDF, HTML, report."""
     target = build_diff(Path.cwd(), args.old)
-    names = ", ".join(sorted(p.name for p in target.iterdir()))
-    print(f"written {target.relative_to(Path.cwd())}/: {names}")
+    print(f"written {listing(target)}")
     return 0

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from analysis.errors import UserError
 from review.changes import SUBMISSIONS
+from review.cli import listing
 
 TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 LEDGER_FILES = ("numbers.json", "analysis-data.csv", "recodes.csv")
@@ -87,6 +88,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def command(args: argparse.Namespace) -> int:
     """Archive the built article, its ledger and sources as submissions/TAG."""
     target = archive(Path.cwd(), args.tag)
-    names = ", ".join(sorted(p.name for p in target.iterdir()))
-    print(f"archived {target.relative_to(Path.cwd())}/: {names}")
+    print(f"archived {listing(target)}")
     return 0
