@@ -46,7 +46,8 @@ class Codebook:
             if "values" in spec:
                 allowed = ", ".join(str(v) for v in spec["values"])
             elif "min" in spec:
-                allowed = f"{spec['min']:g} to {spec['max']:g}"
+                # as a reader writes a range: 10,000,000, never 1e+07
+                allowed = f"{spec['min']:,.10g} to {spec['max']:,.10g}"
             else:
                 allowed = "ISO date (YYYY-MM-DD)" if spec["type"] == "date" else ""
             required = "yes" if spec.get("required") else spec.get("applies_to", "no").replace("_", "-")

@@ -140,3 +140,12 @@ def test_numbers_table_names_the_keys_and_functions_behind_every_table_cell(resu
     assert cox_row["Key"] == "os.cox.*, pfs.cox.*" and "analysis.cox.multivariable" in cox_row["Source"]
     baseline_row = rows[rows["Printed"].str.startswith("Baseline")].iloc[0]
     assert baseline_row["Key"].startswith("baseline.*") and "analysis.baseline" in baseline_row["Source"]
+
+
+def test_codebook_table_writes_ranges_as_a_reader_does():
+    """Allowed ranges in plain digits with thousands separators (a reader sees 10,000,000, not 1e+07)."""
+    allowed = load_codebook().table().set_index("Column")["Allowed values"]
+    assert allowed["afp_ng_ml"] == "0 to 10,000,000"
+    assert allowed["bilirubin_mg_dl"] == "0.1 to 30"
+    assert allowed["age"] == "18 to 100"
+    assert not allowed.str.contains("e+", regex=False).any()
