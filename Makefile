@@ -49,6 +49,8 @@ $(VENV_STAMP): requirements.lock
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q --no-deps -r requirements.lock
 	$(PY) -m pip check
+	# the engine (analysis, qrender, review) importable from any study folder, as Quarto's kernel needs
+	echo "$(CURDIR)" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/manuscript-builder.pth"
 	touch $@
 
 # R and its survival package are the reference the tests compare against (Debian packages).
@@ -68,10 +70,11 @@ client-deps:
 lint: $(VENV_STAMP)
 	$(PY) -m ruff check .
 
-# Re-pin every package after editing requirements.in.
+# Pin what requirements.in adds, keeping every version already pinned (the analysis's numbers
+# depend on them); `make lock FRESH=1` re-pins every package.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/pip install -q -r requirements.in
+	.lock-venv/bin/pip install -q -r requirements.in $(if $(FRESH),,-c requirements.lock)
 	{ echo "# Pinned by 'make lock' (pip freeze of a venv built from requirements.in). Do not edit by hand."; \
 	  .lock-venv/bin/pip freeze | grep -v '^pip=='; } > requirements.lock
 	rm -rf .lock-venv
