@@ -2,11 +2,11 @@
 after every format was written.
 
 Waits for the figures the pre-render step left drawing in the background (qrender, which runs both
-steps and the document in one process; `analysis.drawing`). Writes the ledger (`numbers.json`, with
+steps and the document in one process; `analysis.article.drawing`). Writes the ledger (`numbers.json`, with
 the manuscript's word counts) and the per-patient analysis table (`analysis-data.csv`) beside the
 article, from the same cached analysis the article printed (its files: no import of the analysis's
 scientific stack), and finishes the outputs as qrender.prepare.finish does (the stamp in the Word
-file's properties).
+file's properties). Like the pre-render step, it works on the project it is run for.
 """
 
 import os
@@ -15,11 +15,11 @@ from pathlib import Path
 
 import yaml
 
+from analysis.article.drawing import DrawingFailed, finish_shared
 from analysis.cache import analysis_entry
-from analysis.drawing import DrawingFailed, finish_shared
 from qrender.prepare import finish
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(os.environ.get("QUARTO_PROJECT_DIR") or os.getcwd()).resolve()
 
 
 def main() -> int:
@@ -32,7 +32,7 @@ def main() -> int:
     except DrawingFailed as exc:
         print(exc, file=sys.stderr)
         return 2
-    analysis_entry(config["qrender"]["data"]).write(out, manuscript=ROOT / article)
+    analysis_entry(ROOT).write(out, manuscript=ROOT / article)
     finish(ROOT, out)
     return 0
 

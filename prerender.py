@@ -5,7 +5,7 @@
 3. Computes the analysis once (reused while its inputs' content is unchanged) and draws its
    figures into `figures/` (print files rewritten only when a figure's content changed; the
    document shows these files). The figures are drawn by a process started before the analysis
-   (`analysis.drawing`), which waits for the results. Under Quarto this step waits for the figures
+   (`analysis.article.drawing`), which waits for the results. Under Quarto this step waits for the figures
    before it ends; under qrender, which runs the document in this same process, the document and
    the post-render step wait for them, so they are drawn while the document is put together.
 4. Writes `_variables.yml`, which the text reads with `{{< var KEY.FORM >}}`: the cached ledger and the
@@ -17,6 +17,10 @@
    can never serve numbers computed from other data (quarto-cli #6793).
 
 When the analysis is reused, nothing here imports pandas, SciPy or lifelines.
+
+The step works on the project it is run for (Quarto's QUARTO_PROJECT_DIR, else the working folder,
+where Quarto and qrender run it), so every study folder's `_quarto.yml` can name this one script
+(`pre-render: ../../prerender.py`).
 """
 
 import importlib.util
@@ -25,8 +29,9 @@ import shutil
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
-VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+ENGINE = Path(__file__).resolve().parent
+ROOT = Path(os.environ.get("QUARTO_PROJECT_DIR") or os.getcwd()).resolve()
+VENV_PYTHON = ENGINE / ".venv" / "bin" / "python"
 #: what the article's code needs; looked up, not imported, so a reused analysis costs no import
 NEEDED = ("yaml", "pandas", "scipy", "matplotlib", "great_tables", "lifelines")
 
@@ -40,11 +45,11 @@ if missing:
 
 import yaml  # noqa: E402
 
+from analysis.article.drawing import SHARED, Drawing, DrawingFailed, share  # noqa: E402
+from analysis.article.prose import check_manuscript  # noqa: E402
+from analysis.article.variables import KEYS_USED, manuscript_yaml, record_keys_used, write_variables  # noqa: E402
 from analysis.cache import InputsChanged, analysis_entry, stored_entry  # noqa: E402
-from analysis.drawing import SHARED, Drawing, DrawingFailed, share  # noqa: E402
 from analysis.errors import UserError  # noqa: E402
-from analysis.prose import check_manuscript  # noqa: E402
-from analysis.variables import KEYS_USED, manuscript_yaml, record_keys_used, write_variables  # noqa: E402
 from qrender.errors import BuildError  # noqa: E402
 from qrender.prepare import prepare  # noqa: E402
 
@@ -65,14 +70,14 @@ def invalidate_freeze(digest: str, article: str) -> None:
 def main() -> int:
     config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
     article = ROOT / config.get("manuscript", {}).get("article", "index.qmd")
-    data, figures = config["qrender"]["data"], ROOT / "figures"
+    figures = ROOT / "figures"
     drawing = None
     try:
         check_manuscript(article)
-        entry = stored_entry(data)
+        entry = stored_entry(ROOT)
         if entry is None or not entry.figures_current(figures):
             drawing = Drawing(figures)  # loads the plotting stack while the analysis runs
-        entry = entry or analysis_entry(data)
+        entry = entry or analysis_entry(ROOT)
         print(f"pre-render: {entry.describe()}")
         if drawing is None:
             print(f"pre-render: figures: {len(entry.figures())} unchanged ({', '.join(entry.figures())})")

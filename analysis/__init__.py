@@ -8,7 +8,7 @@ keys, the prose check, the Quarto variables) load without pandas, SciPy or lifel
 steps that only reuse a cached run start in milliseconds.
 """
 
-from analysis.ledger import Entry, Ledger
+from analysis.results.ledger import Entry, Ledger
 
 __all__ = ["Entry", "Ledger", "Results", "run"]
 

@@ -11,7 +11,7 @@ from analysis.errors import UserError
 # sub-command -> module providing `add_arguments(parser)` and `command(args) -> int`
 # (`verify` and `changes` read built articles; they live in the `review` package, `python -m review`)
 COMMANDS: dict[str, str] = {
-    "validate": "analysis.cohort",
+    "validate": "analysis.data.cohort",
     "run": "analysis.pipeline",
     "verify": "review.verify",
     "changes": "review.changes",

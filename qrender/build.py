@@ -106,8 +106,9 @@ class _Tee(io.TextIOBase):
         return [line for line in self.text.getvalue().splitlines() if line.strip()]
 
 
-def _script_here(path: Path, args: list[str], env: dict[str, str], output: _Tee) -> int:
-    """Run a Python script in this process as `python script args` would, with its exit status.
+def _script_here(path: Path, args: list[str], env: dict[str, str], output: _Tee, cwd: Path) -> int:
+    """Run a Python script in this process as `python script args` would, in folder `cwd` (the
+    project's, as Quarto runs its scripts), with its exit status.
 
     The project's Python is this interpreter, so the script's imports are shared with the document
     (a cold build imports the scientific stack once, not three times)."""
@@ -115,7 +116,7 @@ def _script_here(path: Path, args: list[str], env: dict[str, str], output: _Tee)
     os.environ.update(env)
     sys.argv = [str(path), *args]
     sys.path.insert(0, str(path.parent))
-    os.chdir(path.parent)
+    os.chdir(cwd)
     try:
         with contextlib.redirect_stdout(output):
             runpy.run_path(str(path), run_name="__main__")
@@ -149,7 +150,8 @@ def run_scripts(
         args = shlex.split(script)
         output = _Tee()
         if args[0].endswith(".py") and here:
-            code = _script_here(project.root / args[0], args[1:], {**env, SHARED_PROCESS: "1"}, output)
+            script_env = {**env, SHARED_PROCESS: "1"}
+            code = _script_here((project.root / args[0]).resolve(), args[1:], script_env, output, project.root)
         else:
             command = [python, *args] if args[0].endswith(".py") else args
             result = subprocess.run(
@@ -314,6 +316,7 @@ def build(
         "QUARTO_PROJECT_OUTPUT_DIR": str(staging),
         "QUARTO_PROJECT_RENDER_ALL": "1",
         "QUARTO_PROJECT_INPUT_FILES": project.article,
+        "QUARTO_PROJECT_DIR": str(project.root.resolve()),
     }
     cwd = Path.cwd()
     sys.path.insert(0, str(project.root))  # the document imports the project's modules, as in Quarto

@@ -18,9 +18,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from analysis.article.provenance import TITLE as NUMBERS_TABLE
 from analysis.errors import UserError
-from analysis.ledger import SCHEMA, Ledger
-from analysis.provenance import TITLE as NUMBERS_TABLE
+from analysis.results.ledger import SCHEMA, Ledger
 from review.articlediff import Difference, differences
 from review.articletext import Article, Cell, read_article
 

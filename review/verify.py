@@ -27,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from analysis.errors import UserError
-from analysis.ledger import Ledger
+from analysis.results.ledger import Ledger
 from qrender.project import file_sha256 as sha256
 from qrender.project import load_project
 from review.articlediff import Difference, annotate, differences, floats_last

@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import cox, survival
-from analysis.endpoints import COVARIATES, DAYS_PER_MONTH, GROUP_COVARIATE
-from analysis.formatting import months, p_value
+from analysis.data.endpoints import COVARIATES, DAYS_PER_MONTH, GROUP_COVARIATE
+from analysis.results.formatting import months, p_value
+from analysis.stats import cox, survival
 from synthetic.generate import CUTOFF, Parameters, cohort, draw_baseline, event_days, write_csv
 
 #: What the study printed, as the ledger must print it (ledger key -> text).
@@ -122,7 +122,7 @@ def solve_scales(params: Parameters, endpoint: str) -> Parameters | None:
 
 def analysis_frame(params: Parameters) -> pd.DataFrame:
     """Endpoints and covariates of the draw, as the loader derives them from the written export."""
-    from analysis.endpoints import derive
+    from analysis.data.endpoints import derive
 
     raw = cohort(params)
     for column in [c for c in raw.columns if c.endswith("_date")]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.endpoints import DAYS_PER_MONTH
+from analysis.data.endpoints import DAYS_PER_MONTH
 
 ACCRUAL_START = np.datetime64("2022-03-01")
 ACCRUAL_END = np.datetime64("2024-07-31")

@@ -11,7 +11,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.ledger import Ledger
+from analysis.results.ledger import Ledger
 from review.articletext import read_article
 
 FILES = {"docx": "manuscript.docx", "pdf": "manuscript.pdf", "html": "index.html"}

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 import analysis
-from analysis import formatting
-from analysis.contingency import compare_categories, fisher_exact
-from analysis.ledger import Ledger
+from analysis.results import formatting
+from analysis.results.ledger import Ledger
+from analysis.stats.contingency import compare_categories, fisher_exact
 from tests.conftest import COHORT, ROOT
 
 REQUIRED = [
@@ -76,7 +76,7 @@ def test_entries_carry_method_and_source(results):
     for entry in results.ledger:
         assert entry.method and entry.source.startswith("analysis."), entry.key
     entry = results.ledger["os.median.first_line"]
-    assert entry.source == "analysis.survival.median_survival"
+    assert entry.source == "analysis.stats.survival.median_survival"
     markdown = entry._repr_markdown_()
     assert markdown.startswith("[6.8]{.num") and 'data-key="os.median.first_line"' in markdown
 

@@ -6,8 +6,10 @@ import pytest
 import yaml
 
 import analysis
-from analysis import cache, codebook, figures, plots
-from analysis.variables import manuscript_yaml, quarto_variables
+from analysis import cache
+from analysis.article import figures, plots
+from analysis.article.variables import manuscript_yaml, quarto_variables
+from analysis.data import codebook
 from tests.conftest import COHORT, ROOT
 
 MANUSCRIPT = ROOT / "manuscript.qmd"
@@ -56,8 +58,8 @@ def test_print_files_are_rewritten_only_when_the_figure_changes(tmp_path, fresh)
 def test_variables_carry_no_citation():
     """A citation in `_variables.yml` reaches Quarto's metadata, where citeproc would number it
     first; the entries that cite (the software sentence) are printed by the body's code only."""
+    from analysis.article.variables import CITATION, variables_yaml
     from analysis.cache import cached_run
-    from analysis.variables import CITATION, variables_yaml
 
     ledger = cached_run("data/cohort.csv").ledger
     assert any(CITATION.search(entry._repr_markdown_()) for entry in ledger)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis.cohort import load_cohort
+from analysis.data.cohort import load_cohort
 from analysis.errors import CohortError
 from tests.conftest import COHORT, META, ROOT, write_export
 
@@ -297,6 +297,6 @@ def test_a_ragged_csv_is_a_clean_error(tmp_path, raw_rows):
 
 
 def test_column_letters():
-    from analysis.cohort import column_letter
+    from analysis.data.cohort import column_letter
 
     assert [column_letter(i) for i in (0, 25, 26, 27, 701, 702)] == ["A", "Z", "AA", "AB", "ZZ", "AAA"]

@@ -10,8 +10,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.codebook import load_codebook
-from analysis.cohort import load_cohort
+from analysis.data.codebook import load_codebook
+from analysis.data.cohort import load_cohort
 from analysis.errors import CohortError
 from tests.conftest import COHORT, write_export
 

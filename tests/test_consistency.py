@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 import analysis
-from analysis.consistency import Contradiction, check, contradictions
+from analysis.results.consistency import Contradiction, check, contradictions
 from tests.conftest import COHORT
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from analysis.drawing import SHARED
+from analysis.article.drawing import SHARED
 from qrender.build import SHARED_PROCESS
 from tests.conftest import ROOT, copy_project
 from tests.test_render import _append, _line_of, copy_fixture, render

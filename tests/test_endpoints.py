@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.endpoints import albi, covariates, survival_endpoints
+from analysis.data.endpoints import albi, covariates, survival_endpoints
 
 CUTOFF = pd.Timestamp("2024-10-31")
 

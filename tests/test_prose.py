@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.prose import HandTypedNumbers, check_manuscript, hand_typed_numbers, word_counts
+from analysis.article.prose import HandTypedNumbers, check_manuscript, hand_typed_numbers, word_counts
 from tests.conftest import ROOT
 
 MANUSCRIPT = ROOT / "manuscript.qmd"
@@ -64,12 +64,12 @@ def test_command_line_exits_2_without_traceback_on_a_typed_number(tmp_path: Path
     bad = tmp_path / "manuscript.qmd"
     bad.write_text(MANUSCRIPT.read_text(encoding="utf-8") + "\nAbout 40 patients died.\n", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "analysis.prose", str(bad)], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-m", "analysis.article.prose", str(bad)], capture_output=True, text=True, cwd=ROOT
     )
     assert result.returncode == 2
     assert "40" in result.stderr and "Traceback" not in result.stderr
     good = subprocess.run(
-        [sys.executable, "-m", "analysis.prose", str(MANUSCRIPT)], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-m", "analysis.article.prose", str(MANUSCRIPT)], capture_output=True, text=True, cwd=ROOT
     )
     assert good.returncode == 0 and "no hand-typed number" in good.stdout
 

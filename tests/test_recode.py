@@ -13,12 +13,12 @@ import pytest
 import yaml
 
 import analysis
-from analysis.codebook import DEFAULT_CODEBOOK, load_codebook
-from analysis.cohort import load_cohort
-from analysis.endpoints import at_least
+from analysis.article.wording import assay_limits, recoding
+from analysis.data.codebook import DEFAULT_CODEBOOK, load_codebook
+from analysis.data.cohort import load_cohort
+from analysis.data.endpoints import at_least
+from analysis.data.recode import Declared, recode_value
 from analysis.errors import CohortError
-from analysis.recode import Declared, recode_value
-from analysis.wording import assay_limits, recoding
 from tests.conftest import COHORT, META, ROOT, write_export
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from analysis.software import CITATIONS
+from analysis.stats.software import CITATIONS
 from tests.conftest import ROOT
 
 BIB = (ROOT / "references.bib").read_text(encoding="utf-8")

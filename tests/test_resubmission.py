@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from analysis.ledger import Ledger
+from analysis.results.ledger import Ledger
 from tests.conftest import PROSE, review
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

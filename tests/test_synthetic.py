@@ -13,7 +13,7 @@ import yaml
 from scipy import stats
 
 import analysis
-from analysis.formatting import p_value
+from analysis.results.formatting import p_value
 from synthetic.__main__ import recorded_parameters
 from synthetic.calibrate import TARGETS, solve_scales
 from synthetic.generate import Parameters

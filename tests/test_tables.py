@@ -10,11 +10,12 @@ import pytest
 import yaml
 
 import analysis
-from analysis import baseline, tables
-from analysis.codebook import load_codebook
-from analysis.cohort import load_cohort
-from analysis.endpoints import DERIVED_LEVELS
+from analysis.article import tables
+from analysis.data.codebook import load_codebook
+from analysis.data.cohort import load_cohort
+from analysis.data.endpoints import DERIVED_LEVELS
 from analysis.errors import CohortError
+from analysis.stats import baseline
 from tests.conftest import COHORT, ROOT, write_export
 
 
@@ -127,7 +128,7 @@ def test_every_allowed_value_of_a_labelled_column_has_a_label():
 def test_numbers_table_names_the_keys_and_functions_behind_every_table_cell(results):
     """Two steps from any printed number to its function: prose numbers one row each, and one row
     per table naming the keys, methods and functions its cells were read from."""
-    from analysis.provenance import numbers_frame
+    from analysis.article.provenance import numbers_frame
 
     built = results.tables
     assert set(built.cells) == set(tables.TITLES.values())
@@ -137,9 +138,9 @@ def test_numbers_table_names_the_keys_and_functions_behind_every_table_cell(resu
     rows = frame[frame["Printed"].str.endswith("cells")]
     assert len(rows) == len(built.cells)
     cox_row = rows[rows["Printed"].str.startswith("Cox regression")].iloc[0]
-    assert cox_row["Key"] == "os.cox.*, pfs.cox.*" and "analysis.cox.multivariable" in cox_row["Source"]
+    assert cox_row["Key"] == "os.cox.*, pfs.cox.*" and "analysis.stats.cox.multivariable" in cox_row["Source"]
     baseline_row = rows[rows["Printed"].str.startswith("Baseline")].iloc[0]
-    assert baseline_row["Key"].startswith("baseline.*") and "analysis.baseline" in baseline_row["Source"]
+    assert baseline_row["Key"].startswith("baseline.*") and "analysis.stats.baseline" in baseline_row["Source"]
 
 
 def test_codebook_table_writes_ranges_as_a_reader_does():

@@ -21,12 +21,12 @@ import yaml
 from pypdf import PdfReader
 
 import analysis
-from analysis import tables
-from analysis.baseline import TABLE1
-from analysis.contingency import MIN_EXPECTED
-from analysis.cox import SELECTION_P
-from analysis.endpoints import COVARIATES, DERIVED_LEVELS, GROUP_COVARIATE
+from analysis.article import tables
+from analysis.data.endpoints import COVARIATES, DERIVED_LEVELS, GROUP_COVARIATE
 from analysis.pipeline import COVARIATE_LABELS
+from analysis.stats.baseline import TABLE1
+from analysis.stats.contingency import MIN_EXPECTED
+from analysis.stats.cox import SELECTION_P
 from tests.conftest import ROOT
 
 SCRIPT = Path(__file__).parent / "r" / "tables_reference.R"

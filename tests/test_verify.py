@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.ledger import Ledger
+from analysis.results.ledger import Ledger
 from tests.conftest import ROOT
 from tests.tamper import FILES, Case, cases, tamper
 
@@ -74,7 +74,7 @@ def test_the_report_says_what_the_file_says_and_what_the_data_give(built, corpus
     give = next(line for line in lines if "the data give:" in line)
     L = Ledger.from_json(built / "numbers.json")
     assert L["os.median.first_line"].text in says and L["os.median.post_ate_beva"].text in give
-    assert "analysis.survival.median_survival" in result.stdout
+    assert "analysis.stats.survival.median_survival" in result.stdout
 
 
 def test_layout_is_not_a_difference(built, tmp_path):

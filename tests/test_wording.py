@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import analysis
-from analysis import wording
+from analysis.article import wording
 from tests.conftest import COHORT, write_export
 
 

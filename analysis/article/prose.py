@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from analysis.errors import Problem, UserError
-from analysis.ledger import Ledger
+from analysis.results.ledger import Ledger
 
 ALLOWED: dict[str, str] = {
     r"RECIST 1\.1": "the version of the response criteria is part of their name",
@@ -133,12 +133,12 @@ def add_word_counts(ledger: Ledger, manuscript: str | Path) -> None:
             words,
             "count",
             "words in the manuscript source",
-            "analysis.prose.word_counts",
+            "analysis.article.prose.word_counts",
         )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m analysis.prose manuscript.qmd`: report hand-typed numbers and word counts."""
+    """`python -m analysis.article.prose manuscript.qmd`: report hand-typed numbers and word counts."""
     import sys
 
     paths = (argv if argv is not None else sys.argv[1:]) or ["manuscript.qmd"]

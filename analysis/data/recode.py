@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.codebook import ISO_DATE, NUMBER, Codebook
+from analysis.data.codebook import ISO_DATE, NUMBER, Codebook
 from analysis.errors import Problem
 
 MISSING = "(missing)"

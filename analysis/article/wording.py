@@ -8,55 +8,62 @@ from __future__ import annotations
 
 import re
 
-from analysis import software
-from analysis.endpoints import COVARIATES
-from analysis.ledger import Ledger
+from analysis.plan.plan import Plan
+from analysis.results.ledger import Ledger
+from analysis.stats import software
 
 ALPHA = 0.05
-SOURCE = "analysis.wording"
+SOURCE = "analysis.article.wording"
 
 
-def survival_difference(median_post: float | None, median_first: float | None, p: float) -> str:
-    """How the post-ate-beva group's survival compares with first-line, given the log-rank p."""
-    if median_post is None or median_first is None or median_post == median_first:
+def survival_difference(
+    median_other: float | None, median_ref: float | None, p: float, group: str, alpha: float = ALPHA
+) -> str:
+    """How one group's survival compares with the reference group's, given the log-rank p (`group`:
+    the other group in words, 'the post-ate-beva group')."""
+    if median_other is None or median_ref is None or median_other == median_ref:
         direction = None
     else:
-        direction = "longer" if median_post > median_first else "shorter"
-    if p < ALPHA and direction:
-        return f"was significantly {direction} in the post-ate-beva group"
+        direction = "longer" if median_other > median_ref else "shorter"
+    if p < alpha and direction:
+        return f"was significantly {direction} in {group}"
     if direction:
-        return (
-            f"was numerically {direction} in the post-ate-beva group, "
-            "but the difference was not statistically significant"
-        )
+        return f"was numerically {direction} in {group}, but the difference was not statistically significant"
     return "did not differ significantly between the groups"
 
 
-def rate_difference(rate_post: float, rate_first: float, p: float) -> str:
-    """How the post-ate-beva group's response rate compares with first-line."""
-    if rate_post == rate_first:
+def groups_difference(p: float, alpha: float = ALPHA) -> str:
+    """Whether survival differed across three or more groups (the log-rank test of all of them)."""
+    if p < alpha:
+        return "differed significantly between the groups"
+    return "did not differ significantly between the groups"
+
+
+def rate_difference(rate_other: float, rate_ref: float, p: float, group: str, alpha: float = ALPHA) -> str:
+    """How one group's response rate compares with the reference group's."""
+    if rate_other == rate_ref:
         return "was the same in both groups"
-    direction = "higher" if rate_post > rate_first else "lower"
-    if p < ALPHA:
-        return f"was significantly {direction} in the post-ate-beva group"
-    return f"was {direction} in the post-ate-beva group, without statistical significance"
+    direction = "higher" if rate_other > rate_ref else "lower"
+    if p < alpha:
+        return f"was significantly {direction} in {group}"
+    return f"was {direction} in {group}, without statistical significance"
 
 
-def adjusted_association(hr: float, p: float, outcome: str) -> str:
+def adjusted_association(hr: float, p: float, outcome: str, alpha: float = ALPHA) -> str:
     """What the multivariable group effect says about the risk of an outcome."""
-    if p >= ALPHA:
+    if p >= alpha:
         return f"was not independently associated with the risk of {outcome}"
     direction = "lower" if hr < 1 else "higher"
     return f"was independently associated with a {direction} risk of {outcome}"
 
 
-def significance(p: float) -> str:
-    return "significant" if p < ALPHA else "not significant"
+def significance(p: float, alpha: float = ALPHA) -> str:
+    return "significant" if p < alpha else "not significant"
 
 
-def other_tests(p_chisq: float, p_yates: float) -> str:
+def other_tests(p_chisq: float, p_yates: float, alpha: float = ALPHA) -> str:
     """What the chi-square test and its continuity-corrected version say, after Fisher's test."""
-    significant = (p_chisq < ALPHA, p_yates < ALPHA)
+    significant = (p_chisq < alpha, p_yates < alpha)
     if not any(significant):
         return "neither of which reaches significance"
     if all(significant):
@@ -81,15 +88,15 @@ def series(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def adjustment(covariates: list[str]) -> str:
-    """What the multivariable model contained besides the treatment group."""
-    labels = [in_sentence(COVARIATES[name]) for name in covariates if name in COVARIATES]
+def adjustment(labels: list[str]) -> str:
+    """What the multivariable model contained besides the treatment group (the covariates' labels)."""
+    labels = [in_sentence(label) for label in labels]
     if not labels:
         return "contained the treatment group alone, as no other covariate met the selection rule"
     return f"was adjusted for {series(labels)}"
 
 
-#: How each kind of recode (analysis.recode) reads in the Methods.
+#: How each kind of recode (analysis.data.recode) reads in the Methods.
 RECODE_WORDS = {
     "synonym": "other spellings of a level",
     "case": "letter case",
@@ -135,8 +142,8 @@ def assay_limits(beyond: list[tuple[str, int, str]]) -> str:
     )
 
 
-def overall_verdict(comparisons: list[tuple[float | None, float | None, float]]) -> str:
-    """ "better", "similar" or "worse" for the post-ate-beva group over (median_post, median_first, p).
+def overall_verdict(comparisons: list[tuple[float | None, float | None, float]], alpha: float = ALPHA) -> str:
+    """ "better", "similar" or "worse" for the non-reference group over (median_other, median_ref, p).
 
     Worse when any endpoint is significantly shorter; better when any is significantly longer and none
     significantly shorter; similar otherwise.
@@ -144,108 +151,84 @@ def overall_verdict(comparisons: list[tuple[float | None, float | None, float]])
     significant = {
         "longer" if post > first else "shorter"
         for post, first, p in comparisons
-        if p < ALPHA and post is not None and first is not None and post != first
+        if p < alpha and post is not None and first is not None and post != first
     }
     if "shorter" in significant:
         return "worse"
     return "better" if significant else "similar"
 
 
-SUMMARY: dict[str, dict[str, str]] = {
-    "comparison": {
-        "better": "did no worse, and by some measures better, than",
-        "similar": "had survival similar to that of",
-        "worse": "had shorter survival than",
-    },
-    "agreement": {
-        "better": "agree in direction with",
-        "similar": "are broadly consistent with",
-        "worse": "differ from",
-    },
-    "implication": {
-        "better": "our results suggest that its benefit may extend to the second line",
-        "similar": "our results suggest that it keeps some activity in the second line",
-        "worse": "our results do not show that its benefit extends to the second line",
-    },
-    "conclusion": {
-        "better": "HAIC after ate-beva failure was followed by survival at least as long as that of "
-        "first-line HAIC, which supports HAIC as a second-line option.",
-        "similar": "HAIC after ate-beva failure was followed by survival similar to that of first-line HAIC, "
-        "which supports HAIC as a second-line option.",
-        "worse": "HAIC after ate-beva failure was followed by shorter survival than first-line HAIC, so its "
-        "place in the second line needs careful selection of patients.",
-    },
-}
-
-
-def add_wording(ledger: Ledger) -> None:
+def add_wording(ledger: Ledger, plan: Plan) -> None:
     """Record every result-dependent phrase of the article in the ledger."""
     add_software(ledger)
+    alpha = plan.settings.alpha
 
     def add(key: str, words: str, method: str) -> None:
         ledger.add(f"wording.{key}", words, None, method, SOURCE, text=words)
 
-    for endpoint, outcome in (("os", "death"), ("pfs", "progression or death")):
-        add(
-            f"{endpoint}.difference",
-            survival_difference(
-                ledger[f"{endpoint}.median.post_ate_beva"].value,
-                ledger[f"{endpoint}.median.first_line"].value,
-                ledger[f"{endpoint}.logrank.p"].value,
-            ),
-            f"log-rank p against alpha = {ALPHA}, direction from the medians",
-        )
-        add(
-            f"{endpoint}.logrank.significance",
-            significance(ledger[f"{endpoint}.logrank.p"].value),
-            f"log-rank p against alpha = {ALPHA}",
-        )
-        multi = f"{endpoint}.cox.multi.group"
-        add(
-            f"{endpoint}.adjusted",
-            adjusted_association(ledger[f"{multi}.hr"].value, ledger[f"{multi}.p"].value, outcome),
-            f"multivariable Wald p against alpha = {ALPHA}, direction from the HR",
-        )
+    two = len(plan.groups) == 2
+    other = next((g for g in plan.groups if g != plan.reference), None)
+    ref = plan.reference
+    comparisons = []
+    for endpoint, spec in plan.endpoints.items():
+        if len(plan.groups) > 1:
+            p = ledger[f"{endpoint}.logrank.p"].value
+            if two:
+                medians = (ledger[f"{endpoint}.median.{other}"].value, ledger[f"{endpoint}.median.{ref}"].value)
+                comparisons.append((*medians, p))
+                words = survival_difference(*medians, p, plan.group_words(other), alpha)
+                method = f"log-rank p against alpha = {alpha}, direction from the medians"
+            else:
+                words, method = groups_difference(p, alpha), f"log-rank p against alpha = {alpha}"
+            add(f"{endpoint}.difference", words, method)
+            add(f"{endpoint}.logrank.significance", significance(p, alpha), f"log-rank p against alpha = {alpha}")
+        if plan.study.cox is None:
+            continue
+        for column, key in plan.group_terms.items():
+            multi = f"{endpoint}.cox.multi.{key}"
+            suffix = "" if two else f".{key.split('.', 1)[1]}"
+            add(
+                f"{endpoint}.adjusted{suffix}",
+                adjusted_association(ledger[f"{multi}.hr"].value, ledger[f"{multi}.p"].value, spec.event, alpha),
+                f"multivariable Wald p against alpha = {alpha}, direction from the HR",
+            )
+        chosen = [n for n in ledger[f"{endpoint}.cox.multi.covariates"].value if n not in plan.group_terms.values()]
         add(
             f"{endpoint}.adjustment",
-            adjustment(ledger[f"{endpoint}.cox.multi.covariates"].value),
-            "covariates selected by the univariable rule, listed in prose",
+            adjustment([plan.term_labels[n] for n in chosen]),
+            "covariates selected by the rule, listed in prose",
         )
         add(
             f"{endpoint}.ph",
-            proportional_hazards(ledger[f"{endpoint}.zph.violated_terms"].value, endpoint.upper()),
+            proportional_hazards(ledger[f"{endpoint}.zph.violated_terms"].value, spec.abbreviation),
             "cox.zph p < 0.05 for any term",
         )
-    verdict = overall_verdict(
-        [
-            (
-                ledger[f"{e}.median.post_ate_beva"].value,
-                ledger[f"{e}.median.first_line"].value,
-                ledger[f"{e}.logrank.p"].value,
+    if two and plan.study.article.summary:
+        verdict = overall_verdict(comparisons, alpha)
+        for part, phrases in plan.study.article.summary.items():
+            add(
+                f"summary.{part}",
+                getattr(phrases, verdict),
+                f"overall verdict '{verdict}': log-rank p of every endpoint against alpha = {alpha}, "
+                "direction from the medians",
             )
-            for e in ("os", "pfs")
-        ]
-    )
-    for part, phrases in SUMMARY.items():
+    response = plan.study.response
+    if response is not None and two:
+        if "chi_square" in response.tests and "chi_square_yates" in response.tests:
+            add(
+                "orr.other_tests",
+                other_tests(ledger["orr.chisq.p"].value, ledger["orr.chisq_yates.p"].value, alpha),
+                f"chi-square p with and without continuity correction against alpha = {alpha}",
+            )
         add(
-            f"summary.{part}",
-            phrases[verdict],
-            f"overall verdict '{verdict}': log-rank p of OS and PFS against alpha = {ALPHA}, "
-            "direction from the medians",
+            "orr.difference",
+            rate_difference(
+                ledger[f"orr.{other}"].value, ledger[f"orr.{ref}"].value, ledger["orr.p"].value,
+                plan.group_words(other), alpha,
+            ),
+            f"Fisher p against alpha = {alpha}, direction from the rates",
         )
-    add(
-        "orr.other_tests",
-        other_tests(ledger["orr.chisq.p"].value, ledger["orr.chisq_yates.p"].value),
-        f"chi-square p with and without continuity correction against alpha = {ALPHA}",
-    )
-    add(
-        "orr.difference",
-        rate_difference(
-            ledger["orr.post_ate_beva"].value, ledger["orr.first_line"].value, ledger["orr.p"].value
-        ),
-        f"Fisher p against alpha = {ALPHA}, direction from the rates",
-    )
-    add("orr.significance", significance(ledger["orr.p"].value), f"Fisher p against alpha = {ALPHA}")
+        add("orr.significance", significance(ledger["orr.p"].value, alpha), f"Fisher p against alpha = {alpha}")
     recoded = ledger["data.recoded_cells"]
     add(
         "methods.recodes",
@@ -288,7 +271,7 @@ def add_wording(ledger: Ledger) -> None:
 def add_software(ledger: Ledger) -> None:
     """The Methods' software sentence, assembled from the software recorded on the numbers: each
     package that computed a number, with its version and the methods it computed (our own code last)."""
-    source = "analysis.wording.add_software"
+    source = "analysis.article.wording.add_software"
     methods: dict[str, list[str]] = {}
     for entry in ledger:
         if entry.software is not None:

@@ -16,7 +16,7 @@ import numpy as np
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import multivariate_logrank_test
 
-from analysis.software import Software, computed_by
+from analysis.stats.software import Software, computed_by
 
 CONFIDENCE = 0.95
 TOLERANCE = np.sqrt(np.finfo(float).eps)

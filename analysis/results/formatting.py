@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 DASH = "\u2013"
 
@@ -45,6 +46,11 @@ def interval(low: str, high: str) -> str:
     return f"{low}{DASH}{high}"
 
 
+def p_value_nejm(p: float) -> str:
+    """NEJM's style: "< 0.001", three decimals below 0.01, else two."""
+    return "< 0.001" if p < 0.001 else f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
+
+
 FORMATTERS = {
     "p": p_value,
     "hr": hazard_ratio,
@@ -53,3 +59,26 @@ FORMATTERS = {
     "count": count,
     "number": number,
 }
+P_STYLES = {"journal": p_value, "nejm": p_value_nejm}
+
+
+@dataclass(frozen=True)
+class Style:
+    """A study's conventions for printing numbers (`settings` of the study file); picklable, so a
+    ledger keeps its style in the analysis cache."""
+
+    p_style: str = "journal"
+    months_digits: int = 1
+    percent_digits: int = 1
+    hr_digits: int = 2
+
+    def format(self, kind: str, value: float) -> str:
+        if kind == "p":
+            return P_STYLES[self.p_style](value)
+        if kind == "hr":
+            return f"{value:.{self.hr_digits}f}"
+        if kind == "months":
+            return "NR" if value is None or math.isnan(value) else f"{value:.{self.months_digits}f}"
+        if kind == "percent":
+            return "NR" if value is None or math.isnan(value) else f"{100 * value:.{self.percent_digits}f}%"
+        return FORMATTERS[kind](value)

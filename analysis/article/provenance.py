@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 from great_tables import GT
 
-from analysis.ledger import Ledger
+from analysis.results.ledger import Ledger
 
 TITLE = "Numbers in this article and their sources"
 COLUMNS = ["Key", "Printed", "Method", "Source"]

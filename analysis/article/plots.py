@@ -1,7 +1,7 @@
 """The article's figures drawn from one run's results (numbers from the ledger, curves from the run).
 
-The drawing code (`analysis.figures`, matplotlib) is imported where a figure is drawn, so a document
-that shows figures drawn elsewhere (`analysis.drawing`) never loads it."""
+The drawing code (`analysis.article.figures`, matplotlib) is imported where a figure is drawn, so a document
+that shows figures drawn elsewhere (`analysis.article.drawing`) never loads it."""
 
 from __future__ import annotations
 
@@ -12,107 +12,101 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from analysis.codebook import load_codebook
-from analysis.endpoints import COVARIATES, GROUP_COVARIATE
-from analysis.formatting import p_clause
-from analysis.printfiles import PrintFigure, current
-from analysis.response import CATEGORIES
+from analysis.article.printfiles import PrintFigure
 
-TITLES = {"os": "Overall survival", "pfs": "Progression-free survival"}
+
+def _title(results, endpoint: str) -> str:
+    label = results.plan.endpoints[endpoint].label
+    return label[0].upper() + label[1:]
 
 
 def km(results, endpoint: str):
-    """Kaplan-Meier figure of one endpoint with the log-rank p and the unadjusted HR in the panel."""
-    ledger = results.ledger
-    hr = ledger[f"{endpoint}.cox.uni.group.hr"]
-    annotation = (
-        f"Log-rank {p_clause(ledger[f'{endpoint}.logrank.p'].value)}\n"
-        f"HR {hr.text} (95% CI {ledger[f'{endpoint}.cox.uni.group.hr.ci'].text})"
-    )
+    """Kaplan-Meier figure of one endpoint with the log-rank p and (two groups) the unadjusted HR."""
+    ledger, plan = results.ledger, results.plan
+    lines = []
+    if len(plan.groups) > 1:
+        lines.append(f"Log-rank {ledger.p(f'{endpoint}.logrank.p').text}")
+    if len(plan.group_terms) == 1 and plan.study.cox is not None:
+        key = f"{endpoint}.cox.uni.{next(iter(plan.group_terms.values()))}.hr"
+        lines.append(f"HR {ledger[key].text} (95% CI {ledger[f'{key}.ci'].text})")
     medians = {g: ledger[f"{endpoint}.median.{g}"].value for g in results.curves[endpoint]}
     medians = {g: float("nan") if v is None else v for g, v in medians.items()}
-    labels = load_codebook().labels("group")
-    from analysis import figures
+    labels = plan.group_labels or {"all": "All patients"}
+    from analysis.article import figures
 
     return figures.km_figure(
-        results.curves[endpoint], medians, labels, annotation, f"{TITLES[endpoint]} probability"
+        results.curves[endpoint],
+        medians,
+        labels,
+        "\n".join(lines),
+        f"{_title(results, endpoint)} probability",
+        xlabel=f"Months since {plan.study.article.time_origin}",
     )
 
 
-def forest(results, endpoint: str = "os"):
+def forest(results, endpoint: str):
     """Forest plot of the multivariable model of one endpoint."""
-    ledger = results.ledger
-    labels = {GROUP_COVARIATE: "Post-ate-beva vs first-line", **COVARIATES}
+    ledger, plan = results.ledger, results.plan
+    labels = {plan.term_key(column): label for column, label in plan.term_labels.items()}
     rows = []
     for name in ledger[f"{endpoint}.cox.multi.covariates"].value:
         key = f"{endpoint}.cox.multi.{name}"
-        column = GROUP_COVARIATE if name == "group" else name
         rows.append(
             (
-                labels[column],
+                labels[name],
                 ledger[f"{key}.hr"].value,
                 ledger[f"{key}.hr.ci_low"].value,
                 ledger[f"{key}.hr.ci_high"].value,
-                f"{ledger[f'{key}.hr'].text} ({ledger[f'{key}.hr.ci'].text}), "
-                f"{p_clause(ledger[f'{key}.p'].value)}",
+                f"{ledger[f'{key}.hr'].text} ({ledger[f'{key}.hr.ci'].text}), {ledger.p(f'{key}.p').text}",
             )
         )
-    from analysis import figures
+    from analysis.article import figures
 
-    return figures.forest_figure(rows, f"{TITLES[endpoint]}: multivariable Cox model")
+    return figures.forest_figure(rows, f"{_title(results, endpoint)}: multivariable Cox model")
 
 
 def best_response(results):
     """Best overall response by group and criterion, as percentages of each group."""
-    ledger = results.ledger
+    ledger, plan = results.ledger, results.plan
+    spec = plan.study.response
     bars, labels = {}, {}
-    for prefix, criterion in (("recist.", "RECIST 1.1"), ("mrecist.", "mRECIST")):
-        for g, name in load_codebook().labels("group").items():
-            n = ledger[f"n.{g}"].value
-            bars[f"{prefix}{g}"] = {c: 100 * ledger[f"{prefix}bor.{c}.{g}"].value / n for c in CATEGORIES}
-            labels[f"{prefix}{g}"] = f"{name}, {criterion}"
-    from analysis import figures
+    names = plan.group_labels or {"all": "All patients"}
+    for criterion in spec.criteria:
+        for g, name in names.items():
+            n = ledger[f"n.{g}"].value if g != "all" else ledger["n.total"].value
+            bars[f"{criterion.id}.{g}"] = {
+                c: 100 * ledger[f"{criterion.id}.bor.{c}.{g}"].value / n for c in spec.categories
+            }
+            labels[f"{criterion.id}.{g}"] = f"{name}, {criterion.name}"
+    from analysis.article import figures
 
-    return figures.response_figure(bars, CATEGORIES, labels)
+    return figures.response_figure(bars, spec.categories, labels)
 
 
-DRAWERS = {
-    "km_os": lambda r: km(r, "os"),
-    "km_pfs": lambda r: km(r, "pfs"),
-    "forest_os": lambda r: forest(r, "os"),
-    "forest_pfs": lambda r: forest(r, "pfs"),
-    "response": best_response,
-}
+def drawers(results) -> dict:
+    """The article's figures by name, as the study declares them: a Kaplan-Meier figure per endpoint
+    (`km_<endpoint>`), a forest plot per endpoint with Cox models (`forest_<endpoint>`), and the
+    response figure when response is assessed."""
+    plan = results.plan
+    out = {f"km_{e}": (lambda r, e=e: km(r, e)) for e in plan.endpoints}
+    if plan.study.cox is not None:
+        out |= {f"forest_{e}": (lambda r, e=e: forest(r, e)) for e in plan.endpoints}
+    if plan.study.response is not None:
+        out["response"] = best_response
+    return out
 
 
 def publish(results, name: str, folder: Path) -> PrintFigure:
     """Draw one figure of the article and write its print files if its content changed."""
     import matplotlib.pyplot as plt
 
-    from analysis import figures
+    from analysis.article import figures
 
-    fig = DRAWERS[name](results)
+    fig = drawers(results)[name](results)
     try:
         return figures.save(fig, folder, name)
     finally:
         plt.close(fig)
-
-
-def figure(results, name: str, folder: Path):
-    """A figure for the document, drawn once per build: the print files drawn for these results
-    when they are current; a future of the figure the background drawing of this process is
-    making (`analysis.drawing`), when there is one; else drawn now."""
-    contents = results.cache_entry.figures() if results.cache_entry is not None else {}
-    if name in contents:
-        found = current(folder, name, contents[name])
-        if found is not None:
-            return found
-    from analysis.drawing import shared
-
-    drawing = shared()
-    if drawing is not None and name in DRAWERS:
-        return drawing.figure(name)
-    return publish(results, name, folder)
 
 
 _RESULTS = None
@@ -120,7 +114,7 @@ _RESULTS = None
 
 def _publish_one(job: tuple[str, Path]) -> tuple[str, PrintFigure, list[str]]:
     """In a worker: draw one figure of `_RESULTS`, with the progress lines `figures.save` logged."""
-    from analysis import figures
+    from analysis.article import figures
 
     name, folder = job
     lines: list[str] = []
@@ -138,7 +132,7 @@ def warm() -> None:
     """Load matplotlib, its PDF writer (fontTools) and the fonts once, before workers are forked."""
     import matplotlib.pyplot as plt
 
-    from analysis import figures
+    from analysis.article import figures
 
     fig = plt.figure(figsize=(1, 1))
     fig.text(0.5, 0.5, "0.5", fontsize=9)
@@ -153,7 +147,7 @@ def publish_each(
     given as each is done (with what happened to it). In parallel, by worker processes forked with
     the results: a figure's rasters take a core for a third of a second."""
     global _RESULTS
-    names = list(DRAWERS)
+    names = list(drawers(results))
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     workers = min(len(names), workers or cores)
     jobs = [(name, folder) for name in names]
@@ -173,10 +167,10 @@ def all_figures(results, folder: Path, write: bool = True) -> dict:
     """Draw every figure; when `write`, also save each as PDF, 600-dpi PNG and TIFF in folder."""
     import matplotlib.pyplot as plt
 
-    from analysis import figures
+    from analysis.article import figures
 
     drawn = {}
-    for name, draw in DRAWERS.items():
+    for name, draw in drawers(results).items():
         fig = draw(results)
         drawn[name] = figures.save(fig, folder, name).files if write else fig
         if write:

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import gammaln
 
-from analysis.software import Software, computed_by
+from analysis.stats.software import Software, computed_by
 
 RELATIVE_TOLERANCE = 1 + 1e-7
 MIN_EXPECTED = 5
@@ -57,15 +57,19 @@ def fisher_exact(table: np.ndarray) -> float:
     return float(min(p, 1.0))
 
 
-def compare_categories(table: np.ndarray) -> TestResult:
-    """Chi-square if all expected counts >= 5, else Fisher's exact test (gtsummary's default)."""
+def compare_categories(table: np.ndarray, expected_min: int = MIN_EXPECTED) -> TestResult:
+    """Chi-square if all expected counts >= expected_min (5), else Fisher's exact test (gtsummary's
+    default). Fisher's test is computed for 2 x k tables; a larger table with small expected counts
+    is reported as not computed, never approximated silently."""
     table = np.asarray(table, dtype=float)
     table = table[:, table.sum(axis=0) > 0] if table.shape[0] == 2 else table[table.sum(axis=1) > 0]
     if min(table.shape) < 2:
         return TestResult(float("nan"), "not applicable")
     expected = stats.contingency.expected_freq(table)
-    if (expected < MIN_EXPECTED).any():
+    if (expected < expected_min).any():
         fisher = "Fisher's exact test"
+        if min(table.shape) > 2:
+            return TestResult(float("nan"), "not computed (Fisher's exact test on a table larger than 2 x k)")
         if table.shape == (2, 2):
             return TestResult(
                 fisher_exact(table), fisher, computed_by("Fisher\u2019s exact tests", stats.fisher_exact)

@@ -3,7 +3,7 @@
 Plotting only: every number drawn or printed here was computed elsewhere and is passed in.
 Figures are written as vector PDF and 600-dpi PNG and TIFF, with metadata that carries no date,
 so the same inputs give the same files; they are rewritten only when the figure's content changed
-(`analysis.printfiles`).
+(`analysis.article.printfiles`).
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from analysis.printfiles import DOCUMENT_DPI, DPI, RECORDS, PrintFigure, content_key, current, store  # noqa: E402
-from analysis.survival import KMCurve  # noqa: E402
+from analysis.article.printfiles import DOCUMENT_DPI, DPI, PrintFigure, content_key, current, store  # noqa: E402
+from analysis.stats.survival import KMCurve  # noqa: E402
 
-COLOURS = {"first_line": "#1f4e79", "post_ate_beva": "#c0392b"}
+#: the groups' colours, in their print order (the reference group first)
+PALETTE = ("#1f4e79", "#c0392b", "#2e7d32", "#8e44ad", "#d68910", "#5d6d7e")
 MAX_STEPS = 2000
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ plt.rcParams.update(
         "font.size": 9,
         "axes.spines.top": False,
         "axes.spines.right": False,
-        "svg.hashsalt": "haic",
+        "svg.hashsalt": "manuscript",
         "pdf.compression": 6,
     }
 )
@@ -62,6 +63,7 @@ def km_figure(
     annotation: str,
     ylabel: str,
     tick_step: float = 6.0,
+    xlabel: str = "Months",
 ) -> plt.Figure:
     """Kaplan-Meier curves by group (printed as `labels` name them) with censor marks, median lines
     and a numbers-at-risk table."""
@@ -69,7 +71,10 @@ def km_figure(
         2, 1, figsize=(6.5, 5.2), height_ratios=[4, 1], sharex=True, gridspec_kw={"hspace": 0.42}
     )
     horizon = max(c.time.max() for c in curves.values())
+    if horizon / tick_step > 16:  # long follow-up: yearly ticks
+        tick_step = 12.0 * np.ceil(horizon / tick_step / 16 / 2)
     ticks = np.arange(0, horizon + tick_step, tick_step)
+    COLOURS = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(curves)}  # noqa: N806
     for name, curve in curves.items():
         time, surv = _steps(curve)
         ax.step(time, surv, where="post", color=COLOURS[name], lw=1.6, label=labels[name])
@@ -98,7 +103,7 @@ def km_figure(
         table.spines[side].set_visible(False)
     table.set_title("Number at risk", fontsize=8, loc="left", x=-0.28)
     table.tick_params(axis="x", length=0, labelbottom=False)
-    ax.set_xlabel("Months since HAIC start")
+    ax.set_xlabel(xlabel)
     ax.tick_params(labelbottom=True)
     return fig
 
@@ -187,7 +192,7 @@ def rasters(fig: plt.Figure) -> dict[str, bytes]:
     return {"png": png.getvalue(), "tiff": tiff.getvalue(), "document": document.getvalue()}
 
 
-def save(fig: plt.Figure, folder: Path, stem: str, records: Path = RECORDS) -> PrintFigure:
+def save(fig: plt.Figure, folder: Path, stem: str, records: Path | None = None) -> PrintFigure:
     """Write `stem.pdf`, `.png` and `.tiff` into folder (and the PNG documents show), unless they
     already hold this figure: when the files still have the hashes recorded for its content, no
     raster is drawn and nothing is written. A changed, missing or hand-edited file is rewritten."""

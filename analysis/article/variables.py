@@ -25,8 +25,8 @@ from pathlib import Path
 
 import yaml
 
-from analysis.ledger import Ledger
-from analysis.prose import add_word_counts
+from analysis.article.prose import add_word_counts
+from analysis.results.ledger import Ledger
 
 FORMS = ("text", "with_ci", "clause")
 CITATION = re.compile(r"(?<![\w@])@[A-Za-z0-9_]")

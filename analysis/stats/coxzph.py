@@ -6,7 +6,7 @@ a per-term test on scaled Schoenfeld residuals, which gives different p-values. 
 the score test, at the fitted coefficients, for adding each covariate's interaction with a transform
 of time; it needs the Efron-weighted risk-set sums at every event time, computed here in closed form
 per distinct time (vectorised, no loop over patients). The coefficients come from lifelines
-(`analysis.cox`); the Kaplan-Meier time transform from `analysis.survival` (lifelines).
+(`analysis.stats.cox`); the Kaplan-Meier time transform from `analysis.stats.survival` (lifelines).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from analysis.cox import CoxModel
-from analysis.software import Software, computed_by
-from analysis.survival import kaplan_meier
+from analysis.stats.cox import CoxModel
+from analysis.stats.software import Software, computed_by
+from analysis.stats.survival import kaplan_meier
 
 
 @dataclass(frozen=True)

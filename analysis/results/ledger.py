@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.formatting import FORMATTERS, interval, p_clause
-from analysis.software import Software
+from analysis.results.formatting import Style, interval
+from analysis.stats.software import Software
 
 SCHEMA = "haic-ledger/1"
 
@@ -75,8 +75,10 @@ def _clean(value: object) -> object:
 class Ledger:
     """Ordered entries by dotted key; `add` formats by kind, `add_estimate` adds the CI keys too."""
 
-    def __init__(self, provenance: dict | None = None) -> None:
+    def __init__(self, provenance: dict | None = None, style: Style | None = None) -> None:
         self._entries: dict[str, Entry] = {}
+        #: how each kind of number is printed (the study's settings)
+        self.style = style or Style()
         self.provenance = provenance or {}
         self.used: dict[str, None] | None = None
         self._readers: list[dict[str, None]] = []
@@ -138,7 +140,7 @@ class Ledger:
             raise ValueError(f"ledger key {key!r} added twice")
         value = _clean(value)
         if text is None:
-            text = "NR" if value is None else FORMATTERS[kind](value)
+            text = "NR" if value is None else self.style.format(kind, value)
         entry = Entry(key, value, text, method, source, software)
         self._entries[key] = entry
         return entry
@@ -181,7 +183,8 @@ class Ledger:
     def p(self, key: str) -> Entry:
         """A p-value as a clause for prose: "p = 0.073" or "p < 0.001"."""
         entry = self[key]
-        return Entry(key, entry.value, p_clause(entry.value), entry.method, entry.source)
+        text = entry.text
+        return Entry(key, entry.value, f"p {text}" if text.startswith("<") else f"p = {text}", entry.method, entry.source)
 
     def with_ci(self, key: str) -> Entry:
         """An estimate with its interval for prose: "6.8 (95% CI 5.3–9.7)"."""

@@ -9,7 +9,7 @@ figure from the stored results (`CachedAnalysis`), in worker processes forked fr
 it is told where they are.
 
 Who waits for the figures:
-- the document, for the one figure a chunk shows: `plots.figure` gives the chunk a future of it,
+- the document, for the one figure a chunk shows: `figure` gives the chunk a future of it,
   which qrender shows once it is ready, the document being put together meanwhile;
 - the post-render step, for all of them (`finish_shared`), before the build ends;
 - or, when the pre-render step runs in a process of its own (Quarto), the pre-render step itself
@@ -31,7 +31,7 @@ import traceback
 from concurrent.futures import Future
 from pathlib import Path
 
-from analysis.printfiles import write_atomic
+from analysis.article.printfiles import write_atomic
 
 #: qrender runs the pre- and post-render scripts in the process that then runs the document and
 #: says so in this variable; the figures drawn for the pre-render step are then waited for later.
@@ -45,8 +45,7 @@ class DrawingFailed(RuntimeError):
 def _serve(conn, folder: str, workers: int | None) -> None:
     """The figure process: load the plotting stack, wait for the results' folder, draw."""
     try:
-        import analysis.pipeline  # noqa: F401  (the classes results.pickle holds)
-        from analysis import plots
+        from analysis.article import plots  # unpickling imports the classes results.pickle holds
 
         plots.warm()
         where = conn.recv()
@@ -69,8 +68,6 @@ class Drawing:
     entry; `figure(name)` is a future of one figure; `finish` waits for all of them."""
 
     def __init__(self, folder: Path, workers: int | None = None) -> None:
-        from analysis.plots import DRAWERS  # names only: plots loads no matplotlib until it draws
-
         context = multiprocessing.get_context("fork")
         self._conn, child = context.Pipe()
         self._process = context.Process(target=_serve, args=(child, str(folder), workers), name="figures")
@@ -78,8 +75,11 @@ class Drawing:
         child.close()
         self._entry = None
         self._recorded = False
-        self._futures: dict[str, Future] = {name: Future() for name in DRAWERS}
+        #: a future per figure asked for or drawn (the names are the study's: `plots.drawers`)
+        self._futures: dict[str, Future] = {}
+        self._lock = threading.Lock()
         self._done = Future()
+        self._ended = False
         self.lines: list[str] = []
         atexit.register(self._at_exit)
 
@@ -98,30 +98,45 @@ class Drawing:
                 if message[0] == "figure":
                     _, name, figure, lines = message
                     self.lines.extend(lines)
-                    self._futures[name].set_result(figure)
+                    self._future(name).set_result(figure)
                 elif message[0] == "done":
                     break
                 else:
                     failure = DrawingFailed(f"drawing the figures failed: {message[1]}")
         except (EOFError, OSError):
             failure = DrawingFailed("the figure process ended before it drew every figure")
-        for future in self._futures.values():
-            if not future.done():
-                future.set_exception(failure or DrawingFailed("the figure process drew too few figures"))
+        with self._lock:
+            self._ended = True
+            for name, future in self._futures.items():
+                if not future.done():
+                    future.set_exception(failure or DrawingFailed(f"the study has no figure named '{name}'"))
         if failure is None:
             self._done.set_result(None)
         else:
             self._done.set_exception(failure)
 
+    def _future(self, name: str) -> Future:
+        with self._lock:
+            if name not in self._futures:
+                future = Future()
+                if self._ended:
+                    future.set_exception(DrawingFailed(f"the study has no figure named '{name}'"))
+                self._futures[name] = future
+            return self._futures[name]
+
     def figure(self, name: str) -> Future:
         """The figure as a future: its `result()` is the `PrintFigure`, once drawn."""
-        return self._futures[name]
+        return self._future(name)
 
     def finish(self) -> list[str]:
         """Wait for every figure, record their content with the analysis, and say what was done."""
         self._done.result()
         self._process.join()
-        keys = {name: future.result().content for name, future in sorted(self._futures.items())}
+        keys = {
+            name: future.result().content
+            for name, future in sorted(self._futures.items())
+            if future.done() and future.exception() is None
+        }
         write_atomic(self._entry.folder / "figures.json", json.dumps(keys, indent=1).encode())
         self._recorded = True
         return self.lines
@@ -159,6 +174,25 @@ def share(drawing: Drawing) -> None:
 
 def shared() -> Drawing | None:
     return _SHARED
+
+
+def figure(results, name: str, folder: Path):
+    """A figure for the document, drawn once per build: the print files drawn for these results
+    when they are current; a future of the figure the background drawing of this process is
+    making, when there is one; else drawn now (`plots.publish`)."""
+    from analysis.article.printfiles import current
+
+    contents = results.cache_entry.figures() if results.cache_entry is not None else {}
+    if name in contents:
+        found = current(folder, name, contents[name])
+        if found is not None:
+            return found
+    drawing = shared()
+    if drawing is not None:
+        return drawing.figure(name)
+    from analysis.article import plots
+
+    return plots.publish(results, name, folder)
 
 
 def finish_shared() -> list[str]:

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter
 
-from analysis.software import Software, computed_by
-from analysis.survival import CONFIDENCE
+from analysis.stats.software import Software, computed_by
+from analysis.stats.survival import CONFIDENCE
 
 SELECTION_P = 0.10
 FIT_OPTIONS = {"precision": 1e-12, "r_precision": 1e-12}
@@ -80,21 +80,53 @@ def fit_cox(
     return CoxModel(terms, len(data), int(data[event].sum()), data, duration, event, software)
 
 
-def univariable(df: pd.DataFrame, duration: str, event: str, covariates: list[str]) -> dict[str, CoxModel]:
+def univariable(
+    df: pd.DataFrame, duration: str, event: str, covariates: list[str], confidence: float = CONFIDENCE
+) -> dict[str, CoxModel]:
     """One single-covariate model per candidate, each on its own complete cases."""
-    return {name: fit_cox(df, duration, event, [name]) for name in covariates}
+    return {name: fit_cox(df, duration, event, [name], confidence) for name in covariates}
 
 
-def select_covariates(screens: dict[str, CoxModel], forced: str, threshold: float = SELECTION_P) -> list[str]:
-    """The multivariable rule: the forced term (the group) plus every candidate with univariable
-    p < threshold."""
-    chosen = [name for name, model in screens.items() if name != forced and model.terms[name].p < threshold]
-    return [forced, *chosen]
+def select_covariates(
+    screens: dict[str, CoxModel],
+    forced: list[str],
+    rule: str = "p_below",
+    threshold: float | None = SELECTION_P,
+    listed: list[str] | tuple = (),
+) -> list[str]:
+    """The multivariable rule: the forced terms (the group) plus the candidates the rule takes:
+    every one with univariable p < threshold (`p_below`), all of them (`all`), or those listed (`list`)."""
+    candidates = [name for name in screens if name not in forced and name not in _forced_key(forced)]
+    if rule == "all":
+        chosen = candidates
+    elif rule == "list":
+        chosen = [name for name in candidates if name in listed]
+    else:
+        chosen = [name for name in candidates if screens[name].terms[name].p < threshold]
+    return [*forced, *chosen]
+
+
+def _forced_key(forced: list[str]) -> list[str]:
+    return ["+".join(forced)] if len(forced) > 1 else []
 
 
 def multivariable(
-    df: pd.DataFrame, duration: str, event: str, forced: str, candidates: list[str]
+    df: pd.DataFrame,
+    duration: str,
+    event: str,
+    forced: list[str],
+    candidates: list[str],
+    rule: str = "p_below",
+    threshold: float | None = SELECTION_P,
+    listed: list[str] | tuple = (),
+    confidence: float = CONFIDENCE,
 ) -> tuple[CoxModel, dict[str, CoxModel]]:
-    """Screen every candidate (and the forced term) univariably, then fit the selected model."""
-    screens = univariable(df, duration, event, [forced, *candidates])
-    return fit_cox(df, duration, event, select_covariates(screens, forced)), screens
+    """Screen every candidate univariably (the forced group terms together, in one model), then fit
+    the model the rule selects."""
+    screens: dict[str, CoxModel] = {}
+    if forced:
+        name = forced[0] if len(forced) == 1 else "+".join(forced)
+        screens[name] = fit_cox(df, duration, event, list(forced), confidence)
+    screens |= univariable(df, duration, event, [c for c in candidates if c not in forced], confidence)
+    chosen = select_covariates(screens, forced, rule, threshold, listed)
+    return fit_cox(df, duration, event, chosen, confidence), screens

@@ -8,9 +8,7 @@ stops the build: it means a bug, not bad data.
 from __future__ import annotations
 
 from analysis.errors import UserError
-from analysis.ledger import Ledger
-
-GROUPS = ("first_line", "post_ate_beva")
+from analysis.results.ledger import Ledger
 
 
 class Contradiction(UserError):
@@ -36,12 +34,12 @@ def _number(text: str) -> float | None:
         return None
 
 
-def contradictions(ledger: Ledger) -> list[str]:
-    """Every relation between printed numbers that does not hold."""
+def contradictions(ledger: Ledger, groups: list[str] | tuple = ()) -> list[str]:
+    """Every relation between printed numbers that does not hold (`groups`: the compared groups)."""
     found = []
     keys = set(ledger.keys())
-    total = sum(ledger[f"n.{g}"].value for g in GROUPS)
-    if total != ledger["n.total"].value:
+    total = sum(ledger[f"n.{g}"].value for g in groups)
+    if groups and total != ledger["n.total"].value:
         found.append(f"group sizes sum to {total}, total printed as {ledger['n.total'].text}")
     for key in keys:
         entry = ledger[key]
@@ -69,13 +67,14 @@ def contradictions(ledger: Ledger) -> list[str]:
             p = ledger[key[: -len(".hr")] + ".p"].value
             low, high = ledger[f"{key}.ci_low"].value, ledger[f"{key}.ci_high"].value
             excludes_one = low > 1 or high < 1
-            if excludes_one != (p < 0.05) and abs(p - 0.05) > 1e-6:
+            level = 1 - ledger.peek("config.ci_level").value if "config.ci_level" in keys else 0.05
+            if excludes_one != (p < level) and abs(p - level) > 1e-6:
                 found.append(f"{key}: CI {ledger[key + '.ci'].text} and p = {p:.4f} disagree")
     return sorted(found)
 
 
-def check(ledger: Ledger) -> None:
+def check(ledger: Ledger, groups: list[str] | tuple = ()) -> None:
     """Raise Contradiction listing every inconsistency, or return quietly."""
-    found = contradictions(ledger)
+    found = contradictions(ledger, groups)
     if found:
         raise Contradiction(found)

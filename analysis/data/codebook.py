@@ -17,7 +17,6 @@ import yaml
 
 from analysis.errors import CohortError, Problem
 
-DEFAULT_CODEBOOK = Path(__file__).resolve().parents[1] / "data" / "codebook.yaml"
 DTYPES = {"string": str, "category": str, "integer": "Int64", "number": float, "date": "datetime64[ns]"}
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 NUMBER = r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$"
@@ -28,7 +27,11 @@ INTEGER = r"^[+-]?\d+(\.0*)?$"
 class Codebook:
     columns: dict[str, dict]
     recodes: dict = field(default_factory=dict)
-    name: str = DEFAULT_CODEBOOK.name
+    name: str = "codebook.yaml"
+    #: dates in clinical order: {later, earlier, rule, column (reported; default later)}
+    date_order: list = field(default_factory=list)
+    #: date columns that may not lie after the data cut-off
+    not_after_cutoff: list = field(default_factory=list)
 
     def of_type(self, kind: str) -> list[str]:
         return [name for name, spec in self.columns.items() if spec["type"] == kind]
@@ -50,7 +53,8 @@ class Codebook:
                 allowed = f"{spec['min']:,.10g} to {spec['max']:,.10g}"
             else:
                 allowed = "ISO date (YYYY-MM-DD)" if spec["type"] == "date" else ""
-            required = "yes" if spec.get("required") else spec.get("applies_to", "no").replace("_", "-")
+            applies = ", ".join(str(level) for level in (spec.get("applies_to") or {}).values())
+            required = "yes" if spec.get("required") else (applies or "no").replace("_", "-")
             rows.append(
                 {
                     "Column": name,
@@ -63,12 +67,16 @@ class Codebook:
             )
         return pd.DataFrame(rows)
 
+    def label(self, column: str) -> str:
+        """How tables name a column: its `label`, else its name."""
+        return str(self.columns[column].get("label", column))
+
     def labels(self, column: str) -> dict[str, str]:
         """A column's printed label per level (level as text), in the order tables list them."""
         return {str(level): str(label) for level, label in self.columns[column].get("labels", {}).items()}
 
 
-def load_codebook(path: Path | str = DEFAULT_CODEBOOK) -> Codebook:
+def load_codebook(path: Path | str) -> Codebook:
     """The codebook at `path`; a missing, unreadable or malformed file is a clean CohortError."""
     path = Path(path)
 
@@ -91,9 +99,20 @@ def load_codebook(path: Path | str = DEFAULT_CODEBOOK) -> Codebook:
             problems.append(Problem(path.name, None, name, None, f"type must be one of {', '.join(DTYPES)}"))
         elif spec["type"] == "category" and not spec.get("values"):
             problems.append(Problem(path.name, None, name, None, "a category column needs its values"))
+    for i, order in enumerate(content.get("date_order") or []):
+        if not isinstance(order, dict) or not {"later", "earlier", "rule"} <= order.keys():
+            problems.append(Problem(path.name, None, f"date_order[{i}]", None, "needs later, earlier and rule"))
+        elif not {order["later"], order["earlier"], order.get("column", order["later"])} <= content["columns"].keys():
+            problems.append(Problem(path.name, None, f"date_order[{i}]", None, "names a column not in the codebook"))
     if problems:
         raise CohortError(problems, path.name)
-    return Codebook(content["columns"], content.get("recodes") or {}, path.name)
+    return Codebook(
+        content["columns"],
+        content.get("recodes") or {},
+        path.name,
+        list(content.get("date_order") or []),
+        list(content.get("not_after_cutoff") or []),
+    )
 
 
 def text_schema(codebook: Codebook, present: list[str]) -> pa.DataFrameSchema:
@@ -171,12 +190,13 @@ def _not_after(date: str, limit: pd.Timestamp):
     return check
 
 
-def _applies(column: str, group: str, groups: list[str]):
-    """Columns filled for one group only; rows whose group is missing or unknown are judged elsewhere."""
+def _applies(column: str, by: str, level: str, levels: list[str]):
+    """Columns filled for one level of another column only (`applies_to`); rows whose level is missing
+    or unknown are judged elsewhere."""
 
     def check(df: pd.DataFrame) -> pd.Series:
-        member = df["group"] == group
-        return (member & df[column].notna()) | (~member & df[column].isna()) | ~df["group"].isin(groups)
+        member = df[by].astype(str) == level
+        return (member & df[column].notna()) | (~member & df[column].isna()) | ~df[by].astype(str).isin(levels)
 
     return check
 
@@ -194,32 +214,20 @@ def value_schema(codebook: Codebook, present: list[str], cutoff: pd.Timestamp | 
             unique=bool(spec.get("unique")),
             coerce=True,
         )
-    rules: list[tuple[str, str, tuple[str, ...]]] = [
-        ("progression_date", "progression before HAIC start", ("progression_date", "haic_start_date")),
-        ("death_date", "death before HAIC start", ("death_date", "haic_start_date")),
-        ("death_date", "death before progression", ("death_date", "progression_date")),
-        ("last_followup_date", "last follow-up before HAIC start", ("last_followup_date", "haic_start_date")),
-        ("progression_date", "progression after last follow-up", ("last_followup_date", "progression_date")),
-        ("last_followup_date", "follow-up after death", ("death_date", "last_followup_date")),
-        (
-            "haic_start_date",
-            "HAIC start before atezolizumab-bevacizumab start",
-            ("haic_start_date", "ate_beva_start_date"),
-        ),
-    ]
     checks = [
-        pa.Check(_after(*pair), name=f"{column}|{rule}")
-        for column, rule, pair in rules
-        if all(c in present for c in pair)
+        pa.Check(_after(order["later"], order["earlier"]), name=f"{order.get('column', order['later'])}|{order['rule']}")
+        for order in codebook.date_order
+        if order["later"] in present and order["earlier"] in present
     ]
-    for date in ("last_followup_date", "progression_date", "death_date", "haic_start_date"):
+    for date in codebook.not_after_cutoff:
         if date in present and cutoff is not None:
             checks.append(
                 pa.Check(_not_after(date, cutoff), name=f"{date}|after the data cut-off {cutoff.date()}")
             )
-    groups = list(codebook.columns.get("group", {}).get("values", []))
     for name, spec in codebook.columns.items():
-        if "applies_to" in spec and name in present and "group" in present:
-            rule = f"required for {spec['applies_to']} only, empty otherwise"
-            checks.append(pa.Check(_applies(name, spec["applies_to"], groups), name=f"{name}|{rule}"))
+        for column, level in (spec.get("applies_to") or {}).items():
+            if name in present and column in present:
+                groups = [str(v) for v in codebook.columns[column].get("values", [])]
+                rule = f"required for {level} only, empty otherwise"
+                checks.append(pa.Check(_applies(name, column, str(level), groups), name=f"{name}|{rule}"))
     return pa.DataFrameSchema(columns, checks=checks)

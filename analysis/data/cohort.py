@@ -19,11 +19,10 @@ import pandas as pd
 import pandera.pandas as pa
 import yaml
 
-from analysis.codebook import DEFAULT_CODEBOOK, Codebook, load_codebook, text_schema, value_schema
-from analysis.endpoints import derive
+from analysis.data.codebook import Codebook, load_codebook, text_schema, value_schema
+from analysis.data.privacy import identifier_problems
+from analysis.data.recode import ABOVE, BELOW, LIMIT_SUFFIX, Recode, declarations, recode
 from analysis.errors import CohortError, Problem
-from analysis.privacy import identifier_problems
-from analysis.recode import ABOVE, BELOW, LIMIT_SUFFIX, Recode, declarations, recode
 
 ENCODINGS = ("utf-8-sig", "cp949", "latin-1")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -354,16 +353,22 @@ def _as_written(problems: list[Problem], export: pd.DataFrame, recoded: pd.DataF
     return named
 
 
+def default_codebook(path: Path) -> Path:
+    """The codebook beside a data file (`data/codebook.yaml` for `data/cohort.csv`)."""
+    return path.with_name("codebook.yaml")
+
+
 def load_cohort(path: str | Path, codebook: Codebook | None = None) -> Cohort:
-    """Read, recode, validate and derive; raise CohortError listing every problem if anything is wrong:
-    the codebook's declarations, the metadata and the data, in one report."""
+    """Read, recode and validate; raise CohortError listing every problem if anything is wrong:
+    the codebook's declarations, the metadata and the data, in one report. (What the study derives
+    from these columns is the plan's business: `analysis.plan.derivations`.)"""
     path = Path(path)
     name = path.name
     export = read_export(path)
     privacy = identifier_problems(export.frame, name)
     if privacy:
         raise CohortError(privacy, name)
-    codebook = codebook or load_codebook()
+    codebook = codebook or load_codebook(default_codebook(path))
     meta, problems = read_metadata(path)
     rules, declared = declarations(codebook, export.excel, export.decimal_comma)
     frame = export.frame.drop(columns=export.duplicates) if export.duplicates else export.frame
@@ -379,10 +384,7 @@ def load_cohort(path: str | Path, codebook: Codebook | None = None) -> Cohort:
         )
     for column, flag in recoded.flags.items():
         typed[column + LIMIT_SUFFIX] = pd.Categorical(flag, categories=[BELOW, ABOVE])
-    typed = typed.reset_index(drop=True)
-    # the endpoints are this study's: derived when the export holds every column of its codebook
-    study = codebook.columns.keys() >= load_codebook().columns.keys()
-    data = derive(typed, cutoff) if study else typed
+    data = typed.reset_index(drop=True)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     notes = [f"empty column without a header ignored: {c}" for c in export.empty_columns]
     return Cohort(

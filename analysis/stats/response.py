@@ -1,4 +1,4 @@
-"""Tumour response: best overall response by RECIST 1.1 and mRECIST, ORR and DCR with exact CIs."""
+"""Tumour response: best overall response per category, response and control rates with exact CIs."""
 
 from __future__ import annotations
 
@@ -8,12 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.contingency import TestResult
-from analysis.software import Software, computed_by
-
-CATEGORIES = ["CR", "PR", "SD", "PD", "NE"]
-RESPONSE = ["CR", "PR"]
-CONTROL = ["CR", "PR", "SD"]
+from analysis.stats.contingency import TestResult, fisher_exact
+from analysis.stats.software import Software, computed_by
 
 
 @dataclass(frozen=True)
@@ -37,11 +33,10 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> Rate:
     return Rate(int(k), int(n), float(ci.low), float(ci.high), software)
 
 
-def best_response_counts(df: pd.DataFrame, column: str, group: str) -> pd.DataFrame:
-    """Patients per best-response category (rows) and group (columns)."""
-    counts = pd.crosstab(pd.Categorical(df[column], categories=CATEGORIES), df[group], dropna=False)
-    counts.index = CATEGORIES
-    return counts
+def best_response_counts(values: pd.Series, categories: list[str]) -> dict[str, int]:
+    """Patients per best-response category, in the categories' order."""
+    text = values.astype(object).map(lambda v: None if pd.isna(v) else str(v))
+    return {c: int((text == c).sum()) for c in categories}
 
 
 def rate(df: pd.DataFrame, column: str, levels: list[str], confidence: float = 0.95) -> Rate:
@@ -54,8 +49,9 @@ def _rate_table(df: pd.DataFrame, column: str, levels: list[str], group: str) ->
 
 
 def compare_rates(df: pd.DataFrame, column: str, levels: list[str], group: str) -> TestResult:
-    """Fisher's exact test of the rate between the two groups (2 x 2 table)."""
-    p = float(stats.fisher_exact(_rate_table(df, column, levels, group)).pvalue)
+    """Fisher's exact test of the rate between the groups (2 x k table: R's `fisher.test`)."""
+    table = _rate_table(df, column, levels, group)
+    p = float(stats.fisher_exact(table).pvalue) if table.shape == (2, 2) else fisher_exact(table)
     return TestResult(p, "Fisher's exact test", computed_by("Fisher\u2019s exact tests", stats.fisher_exact))
 
 

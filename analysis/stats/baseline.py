@@ -1,10 +1,10 @@
 """Baseline characteristics (Table 1) by group and overall, laid out and tested as gtsummary does.
 
 One block per variable. Categorical variables list every level in the order the codebook (raw
-columns) or `analysis.endpoints.DERIVED_LEVELS` (derived categories) declares, each with its printed
+columns) or `analysis.data.endpoints.DERIVED_LEVELS` (derived categories) declares, each with its printed
 label, as n (%) of the patients with a known value; they are compared with Pearson's chi-square test
 without continuity correction, or Fisher's exact test when an expected count is below 5
-(`analysis.contingency`), over the levels anyone has. Continuous variables are summarised as median
+(`analysis.stats.contingency`), over the levels anyone has. Continuous variables are summarised as median
 (IQR; quantiles as R's default, type 7) and compared with the Wilcoxon rank-sum test (normal
 approximation with continuity and tie corrections, R's `wilcox.test(exact = FALSE)`). A variable
 with missing values gets an "Unknown" line counting them; tests use the known values.
@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.codebook import Codebook
-from analysis.contingency import TestResult, compare_categories
-from analysis.endpoints import DERIVED_LEVELS
-from analysis.software import computed_by
+from analysis.stats.contingency import TestResult, compare_categories
+from analysis.stats.software import computed_by
 
 WILCOXON = "Wilcoxon rank-sum test"
+KRUSKAL = "Kruskal-Wallis rank-sum test"
 MEDIAN_IQR = "median_iqr"
+MEAN_SD = "mean_sd"
 UNKNOWN = "unknown"
 
 
@@ -35,26 +35,9 @@ class Variable:
     column: str
     label: str
     continuous: bool = False
+    summary: str = "n_percent"  # or median_iqr, mean_sd
 
 
-TABLE1: list[Variable] = [
-    Variable("age", "Age, years", continuous=True),
-    Variable("sex", "Sex"),
-    Variable("etiology", "Aetiology"),
-    Variable("ecog", "ECOG performance status"),
-    Variable("child_pugh_class", "Child-Pugh class"),
-    Variable("albi_grade", "ALBI grade"),
-    Variable("bclc_stage", "BCLC stage"),
-    Variable("tumour_size_cm", "Largest tumour, cm", continuous=True),
-    Variable("tumour_number_group", "Number of tumours"),
-    Variable("pvtt", "Portal vein tumour thrombosis"),
-    Variable("extrahepatic_spread", "Extrahepatic spread"),
-    Variable("afp_ng_ml", "AFP, ng/mL", continuous=True),
-    Variable("afp_ge_400", "AFP category, ng/mL"),
-    Variable("pivka_ii_mau_ml", "PIVKA-II, mAU/mL", continuous=True),
-    Variable("haic_regimen", "HAIC regimen"),
-    Variable("haic_cycles", "HAIC cycles", continuous=True),
-]
 
 
 @dataclass(frozen=True)
@@ -89,10 +72,21 @@ def _median_iqr(values: pd.Series) -> tuple[str, dict[str, float]]:
     return text, {"median": q[0], "q1": q[1], "q3": q[2]}
 
 
-def _wilcoxon(x: pd.Series, y: pd.Series) -> TestResult:
-    result = stats.mannwhitneyu(
-        x.astype(float), y.astype(float), alternative="two-sided", use_continuity=True, method="asymptotic"
-    )
+def _mean_sd(values: pd.Series) -> tuple[str, dict[str, float]]:
+    x = values.astype(float)
+    mean, sd = float(x.mean()), float(x.std(ddof=1))
+    digits = 0 if x.abs().max() >= 100 else 1
+    return f"{mean:.{digits}f} ({sd:.{digits}f})", {"median": mean, "q1": sd, "q3": sd}
+
+
+def _rank_test(*samples: pd.Series) -> TestResult:
+    """Wilcoxon rank-sum for two groups (R `wilcox.test(exact = FALSE)`), Kruskal-Wallis for more
+    (R `kruskal.test`), as gtsummary's defaults."""
+    samples = tuple(s.astype(float) for s in samples)
+    if len(samples) > 2:
+        result = stats.kruskal(*samples)
+        return TestResult(float(result.pvalue), KRUSKAL, computed_by("Kruskal-Wallis tests", stats.kruskal))
+    result = stats.mannwhitneyu(*samples, alternative="two-sided", use_continuity=True, method="asymptotic")
     return TestResult(
         float(result.pvalue), WILCOXON, computed_by("Wilcoxon rank-sum tests", stats.mannwhitneyu)
     )
@@ -103,7 +97,12 @@ def _count(k: int, known: int) -> str:
 
 
 def summarise(
-    df: pd.DataFrame, variable: Variable, group: str, groups: list[str], labels: dict[str, str]
+    df: pd.DataFrame,
+    variable: Variable,
+    group: str | None,
+    groups: list[str],
+    labels: dict[str, str],
+    expected_min: int = 5,
 ) -> Block:
     """One block: per group and overall, the summary of known values, the Unknown line if any value
     is missing, and the test named. `labels` maps each level (as text) to its printed label."""
@@ -112,16 +111,18 @@ def summarise(
     members = {g: (df[group] == g).to_numpy() for g in groups} | {"overall": np.ones(len(df), bool)}
     known = column.notna().to_numpy()
     if variable.continuous:
-        summaries = {g: _median_iqr(column[m & known]) for g, m in members.items()}
+        summary, key = (_mean_sd, MEAN_SD) if variable.summary == MEAN_SD else (_median_iqr, MEDIAN_IQR)
+        summaries = {g: summary(column[m & known]) for g, m in members.items()}
         block.lines.append(
             Line(
-                MEDIAN_IQR,
+                key,
                 variable.label,
                 {g: text for g, (text, _) in summaries.items()},
                 {g: q["median"] for g, (_, q) in summaries.items()},
             )
         )
-        block.test = _wilcoxon(*(column[members[g] & known] for g in groups))
+        if len(groups) > 1:
+            block.test = _rank_test(*(column[members[g] & known] for g in groups))
     else:
         text = level_text(column)
         unlabelled = sorted(set(text[known]) - set(labels))
@@ -132,30 +133,22 @@ def summarise(
         for level, label in labels.items():
             k = {g: int(c.get(level, 0)) for g, c in counts.items()}
             block.lines.append(Line(level, label, {g: _count(k[g], n_known[g]) for g in k}, k))
-        table = np.array([[line.values[g] for line in block.lines] for g in groups])
-        block.test = compare_categories(table)
+        if len(groups) > 1:
+            table = np.array([[line.values[g] for line in block.lines] for g in groups])
+            block.test = compare_categories(table, expected_min)
     if not known.all():
         missing = {g: int((m & ~known).sum()) for g, m in members.items()}
         block.lines.append(Line(UNKNOWN, "Unknown", {g: str(k) for g, k in missing.items()}, missing))
     return block
 
 
-def level_labels(codebook: Codebook, variables: list[Variable] = TABLE1) -> dict[str, dict[str, str]]:
-    """Each categorical block's level labels: where the category is derived for derived columns
-    (`analysis.endpoints.DERIVED_LEVELS`), the codebook's for export columns."""
-    return {
-        v.column: DERIVED_LEVELS[v.column] if v.column in DERIVED_LEVELS else codebook.labels(v.column)
-        for v in variables
-        if not v.continuous
-    }
-
-
 def baseline_table(
     df: pd.DataFrame,
-    group: str,
+    group: str | None,
     groups: list[str],
     labels: dict[str, dict[str, str]],
-    variables: list[Variable] = TABLE1,
+    variables: list[Variable],
+    expected_min: int = 5,
 ) -> list[Block]:
     """Every Table 1 block, in order; `labels` gives each categorical column's level labels."""
-    return [summarise(df, v, group, groups, labels.get(v.column, {})) for v in variables]
+    return [summarise(df, v, group, groups, labels.get(v.column, {}), expected_min) for v in variables]

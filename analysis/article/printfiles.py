@@ -2,7 +2,7 @@
 say, by content, which files hold which figure.
 
 A figure's content is the SHA-256 of its vector PDF (drawn without dates, so the same drawing gives
-the same bytes) and the resolution. The record `.cache/figures/<content>.json` lists the SHA-256 of
+the same bytes) and the resolution. The record `.cache/figures/<content>.json` (in the study folder) lists the SHA-256 of
 every file written for that content, the 300-dpi PNG a document shows among them; the files are
 current exactly when they still have those hashes. Nothing here draws or imports matplotlib, so a build can
 tell that its figures are current in milliseconds.
@@ -19,7 +19,11 @@ from pathlib import Path
 DPI = 600
 DOCUMENT_DPI = 300
 PRINT_FORMATS = ("pdf", "png", "tiff")
-RECORDS = Path(__file__).resolve().parents[1] / ".cache" / "figures"
+
+
+def records_for(folder: Path) -> Path:
+    """Where the records of the figures in a study's `figures/` folder are: the study's `.cache/figures`."""
+    return Path(folder).resolve().parent / ".cache" / "figures"
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,9 @@ def content_key(pdf: bytes) -> str:
     return hashlib.sha256(pdf + f"\0{DPI}".encode()).hexdigest()
 
 
-def paths(folder: Path, name: str, content: str, records: Path = RECORDS) -> dict[str, Path]:
+def paths(folder: Path, name: str, content: str, records: Path | None = None) -> dict[str, Path]:
     """Where a figure's files go: the print files in folder, the document's PNG beside the record."""
+    records = records or records_for(folder)
     return {ext: folder / f"{name}.{ext}" for ext in PRINT_FORMATS} | {"document": records / f"{content}.png"}
 
 
@@ -62,8 +67,9 @@ def write_atomic(path: Path, content: bytes) -> None:
     os.replace(partial, path)
 
 
-def current(folder: Path, name: str, content: str, records: Path = RECORDS) -> PrintFigure | None:
+def current(folder: Path, name: str, content: str, records: Path | None = None) -> PrintFigure | None:
     """The figure with this content, if its files in folder hold exactly what was written for it."""
+    records = records or records_for(folder)
     record = records / f"{content}.json"
     if not record.is_file():
         return None
@@ -75,10 +81,11 @@ def current(folder: Path, name: str, content: str, records: Path = RECORDS) -> P
 
 
 def store(
-    folder: Path, name: str, content: str, data: dict[str, bytes], records: Path = RECORDS
+    folder: Path, name: str, content: str, data: dict[str, bytes], records: Path | None = None
 ) -> PrintFigure:
     """Write a figure's files, then the record of their hashes (last: a record never names a file
     that was not completely written)."""
+    records = records or records_for(folder)
     files = paths(folder, name, content, records)
     for ext, path in files.items():
         write_atomic(path, data[ext])
