@@ -78,7 +78,7 @@ class Results:
 
 def provenance(plan: Plan, cohort: Cohort, data_path: Path) -> dict:
     meta = cohort.meta
-    comparison = {"column": plan.group_column, "levels": plan.groups} if plan.groups else {}
+    comparison = {"column": plan.group_column, "levels": plan.arms} if plan.groups else {}
     return {
         **({"comparison": comparison} if comparison else {}),
         "data": {
@@ -129,7 +129,7 @@ def run(
     add_wording(ledger, plan)
     if manuscript is not None:
         add_word_counts(ledger, Path(manuscript))
-    consistency.check(ledger, plan.groups)
+    consistency.check(ledger, plan.arms)
     table = analyses.analysis_table(plan, data)
     return Results(ledger, cohort, table, models, curves, blocks, plan=plan, flow=flow)
 

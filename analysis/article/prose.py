@@ -1,7 +1,8 @@
 """Checks on the manuscript source: no hand-typed number in prose, and word counts.
 
 Every number a reader sees must come from an inline expression; the few digits that are names
-(RECIST 1.1, Vp4, a grant identifier) are allowed by an explicit list, each with its reason.
+(a version of response criteria, a trial's name, a grant identifier) are allowed by an explicit
+list in the study file (`article.names`, read here as plain YAML), each with its reason.
 """
 
 from __future__ import annotations
@@ -15,15 +16,8 @@ import yaml
 from analysis.errors import Problem, UserError
 from analysis.results.ledger import Ledger
 
-ALLOWED: dict[str, str] = {
-    r"RECIST 1\.1": "the version of the response criteria is part of their name",
-    r"\bVp[0-4](?:-[0-4])?\b": "Japanese grades of portal vein tumour thrombosis are names",
-    r"\b5-FU\b|\b5-fluorouracil\b": "drug name",
-    r"\bIMbrave150\b|\bFOHAIC-1\b|\bREFLECT\b": "trial names",
-    r"\bPD-L?1\b|\bCTLA-4\b": "names of immune checkpoints",
-    r"\bRS-\d{4}-\d{8}\b": "the grant identifier of the funder",
-    r"\bmRECIST\b": "criteria name",
-}
+#: names with digits that any article may print (the study file adds its own: `article.names`)
+ALLOWED: dict[str, str] = {}
 NUMBER = re.compile(r"\d")
 STRIP = [
     re.compile(r"^(`{3,}|~{3,}).*?^\1\s*$", re.S | re.M),  # fenced code and chunks
@@ -57,11 +51,24 @@ def _blank(match: re.Match) -> str:
     return re.sub(r"[^\n]", " ", match.group(0))
 
 
-def prose_only(text: str) -> str:
-    """The text a reader sees, minus code, expressions, citations and attributes (line breaks kept)."""
+def allowed_names(manuscript: Path) -> dict[str, str]:
+    """The names with digits the study file beside the manuscript allows (`article.names`: a regular
+    expression per name, with its reason), and the engine's own."""
+    study = Path(manuscript).with_name("study.yaml")
+    try:
+        content = yaml.safe_load(study.read_text(encoding="utf-8")) or {}
+        names = (content.get("article") or {}).get("names") or {}
+    except (OSError, yaml.YAMLError, AttributeError):
+        names = {}  # a broken study file is reported by the analysis, with its line
+    return ALLOWED | {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else dict(ALLOWED)
+
+
+def prose_only(text: str, allowed: dict[str, str] | None = None) -> str:
+    """The text a reader sees, minus code, expressions, citations, attributes and allowed names (line
+    breaks kept)."""
     for pattern in STRIP:
         text = pattern.sub(_blank, text)
-    for pattern in ALLOWED:
+    for pattern in allowed if allowed is not None else ALLOWED:
         text = re.sub(pattern, _blank, text)
     return text
 
@@ -69,11 +76,12 @@ def prose_only(text: str) -> str:
 def hand_typed_numbers(path: Path) -> list[Problem]:
     """Every digit in the prose (front-matter abstract included) that no inline expression produced."""
     source = read_source(path)
+    allowed = allowed_names(path)
     problems = []
     parts = [(str(source.front.get(key, "")), 1, key) for key in ("title", "abstract", "running-title")]
     parts.append((source.body, source.body_line, None))
     for text, first_line, key in parts:
-        for offset, line in enumerate(prose_only(text).split("\n")):
+        for offset, line in enumerate(prose_only(text, allowed).split("\n")):
             for match in re.finditer(r"\S*\d\S*", line):
                 where = first_line + offset if key is None else 1
                 column = f"front matter '{key}'" if key else None
@@ -106,22 +114,23 @@ def check_manuscript(path: str | Path = "manuscript.qmd") -> None:
         raise HandTypedNumbers(problems)
 
 
-def _words(text: str) -> int:
+def _words(text: str, allowed: dict[str, str] | None = None) -> int:
     text = re.sub(r"`\{python\}[^`]*`|\{\{< var [^>]*>\}\}", " X ", text)
-    return len(re.findall(r"[A-Za-z0-9][\w'’\-–.%/]*", prose_only(text)))
+    return len(re.findall(r"[A-Za-z0-9][\w'’\-–.%/]*", prose_only(text, allowed)))
 
 
 def word_counts(path: str | Path = "manuscript.qmd") -> dict[str, int]:
     """Words in the abstract and in the main text (Introduction to Conclusions, no tables or legends)."""
     source = read_source(Path(path))
-    abstract = _words(str(source.front.get("abstract", "")))
+    allowed = allowed_names(Path(path))
+    abstract = _words(str(source.front.get("abstract", "")), allowed)
     main, counting = 0, False
     for block in re.split(r"^(?=# )", source.body, flags=re.M):
         heading = block.split("\n", 1)[0].lstrip("# ").split("{")[0].strip()
         if block.startswith("# "):
             counting = heading in MAIN_SECTIONS
         if counting:
-            main += _words(block.split("\n", 1)[1] if "\n" in block else "")
+            main += _words(block.split("\n", 1)[1] if "\n" in block else "", allowed)
     return {"abstract": abstract, "main": main}
 
 

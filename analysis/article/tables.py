@@ -106,7 +106,7 @@ def response_frame(results) -> pd.DataFrame:
     """Best response per category (labels from the codebook), ORR and DCR, per criterion."""
     ledger, plan = results.ledger, results.plan
     spec = plan.study.response
-    groups = plan.groups or ["all"]
+    groups = plan.arms or ["all"]
     tested = len(plan.groups) > 1
     rows = []
     for criterion in spec.criteria:
@@ -132,7 +132,7 @@ def response_gt(results) -> GT:
     gt = (
         GT(response_frame(results), rowname_col="item", groupname_col="criterion")
         .pipe(left_aligned_stub)
-        .cols_label(**{g: _header(ledger, plan, g) for g in plan.groups}, p="p-value")
+        .cols_label(**{g: _header(ledger, plan, g) for g in plan.arms}, p="p-value")
         .tab_source_note(
             f"Values are n (%) unless stated. ORR, objective response rate ({names(spec.response)}); DCR, disease "
             f"control rate ({names(spec.control)}). Confidence intervals are Clopper-Pearson exact intervals; "

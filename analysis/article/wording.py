@@ -167,8 +167,8 @@ def add_wording(ledger: Ledger, plan: Plan) -> None:
         ledger.add(f"wording.{key}", words, None, method, SOURCE, text=words)
 
     two = len(plan.groups) == 2
-    other = next((g for g in plan.groups if g != plan.reference), None)
-    ref = plan.reference
+    other = next((g for g in plan.arms if g != plan.reference_key), None)
+    ref = plan.reference_key
     comparisons = []
     for endpoint, spec in plan.endpoints.items():
         if len(plan.groups) > 1:

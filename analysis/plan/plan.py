@@ -124,18 +124,34 @@ class Plan:
     def reference(self) -> str | None:
         return self.study.comparison.reference if self.study.comparison else None
 
+    def group_key(self, level: str) -> str:
+        """A group's name in ledger keys (`comparison.keys`, else the level)."""
+        return self.study.comparison.keys.get(level, level)
+
+    @property
+    def arms(self) -> list[str]:
+        """The groups' names in ledger keys, in print order."""
+        return [self.group_key(level) for level in self.groups]
+
+    @property
+    def reference_key(self) -> str | None:
+        return self.group_key(self.reference) if self.reference is not None else None
+
+    def level_of(self, key: str) -> str:
+        return next(level for level in self.groups if self.group_key(level) == key)
+
     @cached_property
     def group_labels(self) -> dict[str, str]:
-        """Each group's printed label (the codebook's labels of the group column)."""
+        """Each group's printed label (the codebook's labels of the group column), by its key."""
         if not self.study.comparison:
             return {}
         labels = self.codebook.labels(self.group_column)
-        return {g: labels.get(g, g) for g in self.groups}
+        return {self.group_key(g): labels.get(g, g) for g in self.groups}
 
-    def group_words(self, group: str) -> str:
-        """How prose names a group ('the post-ate-beva group')."""
+    def group_words(self, key: str) -> str:
+        """How prose names a group ('the treated group'), by its key."""
         words = self.study.comparison.words if self.study.comparison else {}
-        return words.get(group, f"the {self.group_labels[group]} group")
+        return words.get(self.level_of(key), f"the {self.group_labels[key]} group")
 
     def term_level(self, column: str) -> str:
         """The group a group indicator column stands for."""
@@ -158,7 +174,10 @@ class Plan:
         `<column>_<level>` when that is taken."""
         c = self.study.comparison
         levels = self._term_levels
-        return {column: c.key if len(levels) == 1 else f"{c.key}.{slug(level)}" for column, level in levels.items()}
+        return {
+            column: c.key if len(levels) == 1 else f"{c.key}.{self.group_key(level)}"
+            for column, level in levels.items()
+        }
 
     def term_key(self, column: str) -> str:
         """A model term's name in ledger keys (a group indicator's, or the covariate's own)."""
@@ -171,7 +190,7 @@ class Plan:
         labels: dict[str, str] = {}
         for column in self.group_terms:
             level = self.term_level(column)
-            default = f"{self.group_labels[level]} vs {self.group_labels[c.reference]}"
+            default = f"{self.group_labels[self.group_key(level)]} vs {self.group_labels[self.reference_key]}"
             labels[column] = c.label if (c.label and len(self.group_terms) == 1) else default
         for name in self.study.cox.candidates if self.study.cox else []:
             labels[name] = self.column_label(name)

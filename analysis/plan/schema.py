@@ -102,7 +102,12 @@ class Comparison(Strict):
     )
     words: dict[str, str] = Field(
         default_factory=dict,
-        description="how prose names each group ('the post-ate-beva group'); default 'the <label> group'",
+        description="how prose names each group ('the treated group'); default 'the <label> group'",
+    )
+    keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="each group's name in ledger keys (`n.<name>`), where the level is no plain word "
+        "('Lev+5FU': lev5fu); default the level itself",
     )
 
     @field_validator("levels", "reference", mode="before")
@@ -116,6 +121,19 @@ class Comparison(Strict):
             raise ValueError(f"reference {self.reference!r} is not one of the levels {self.levels}")
         if len(set(self.levels)) != len(self.levels):
             raise ValueError("a level is listed twice")
+        import re
+
+        for level, key in self.keys.items():
+            if level not in self.levels:
+                raise ValueError(f"keys: {level!r} is not one of the levels {self.levels}")
+            if not re.match(NAME, key):
+                raise ValueError(f"keys: {key!r} must be a plain name (letters, digits, _)")
+        names = [self.keys.get(level, level) for level in self.levels]
+        for level, name in zip(self.levels, names, strict=True):
+            if not re.match(NAME, name):
+                raise ValueError(f"level {level!r} is no plain name: give its ledger name under keys")
+        if len(set(names)) != len(names):
+            raise ValueError("two groups have the same ledger name")
         return self
 
 
@@ -338,6 +356,11 @@ class Article(Strict):
 
     abbreviations: str = Field("", description="the abbreviations footnote of the tables")
     time_origin: str = Field("the start of follow-up", description="time zero in words ('HAIC start')")
+    names: dict[str, str] = Field(
+        default_factory=dict,
+        description="names with digits the prose may hold, as regular expressions, each with its reason "
+        "(the prose check refuses any other digit typed by hand)",
+    )
     summary: dict[str, Verdict] = Field(
         default_factory=dict, description="named sentences chosen by the verdict (`wording.summary.<name>`)"
     )

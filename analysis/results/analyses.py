@@ -37,7 +37,7 @@ def add_counts(ledger: Ledger, plan: Plan, data: pd.DataFrame) -> None:
     ledger.add("n.total", len(data), "count", "patients analysed", source)
     for g in plan.groups:
         n = int((data[plan.group_column] == g).sum())
-        ledger.add(f"n.{g}", n, "count", "patients analysed", source)
+        ledger.add(f"n.{plan.group_key(g)}", n, "count", "patients analysed", source)
 
 
 def add_flow(ledger: Ledger, screened: int, flow: list[Step]) -> None:
@@ -124,7 +124,7 @@ def _arms(plan: Plan, data: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The patients of each group; a single-arm study is one arm, `all`."""
     if not plan.groups:
         return {"all": data}
-    return {g: data[data[plan.group_column] == g] for g in plan.groups}
+    return {plan.group_key(g): data[data[plan.group_column] == g] for g in plan.groups}
 
 
 def add_survival(ledger: Ledger, plan: Plan, data: pd.DataFrame, endpoint: str) -> dict[str, survival.KMCurve]:
@@ -321,7 +321,8 @@ def add_baseline(ledger: Ledger, plan: Plan, data: pd.DataFrame) -> list[baselin
         for line in block.lines:
             method = methods.get(line.key, "n (%) of patients with a known value")
             for g, text in line.cells.items():
-                ledger.add(f"baseline.{column}.{line.key}.{g}", line.values[g], None, method, source, text=text)
+                name = g if g == "overall" else plan.group_key(g)
+                ledger.add(f"baseline.{column}.{line.key}.{name}", line.values[g], None, method, source, text=text)
         test = block.test
         if test is not None:
             ledger.add(f"baseline.{column}.p", test.p, "p", test.test, source, software=test.software)

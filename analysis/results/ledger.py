@@ -17,7 +17,7 @@ from pathlib import Path
 from analysis.results.formatting import Style, interval
 from analysis.stats.software import Software
 
-SCHEMA = "haic-ledger/1"
+SCHEMA = "manuscript-ledger/1"
 
 
 @dataclass(frozen=True)
