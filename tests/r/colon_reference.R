@@ -144,7 +144,6 @@ out("followup.median.ci_high", ft[["0.95UCL"]])
 pval <- function(p) if (p < 0.001) "< 0.001" else sprintf("%.3f", p)
 members <- c(lapply(names(arms), function(lv) d$rx == lv), list(rep(TRUE, nrow(d))))
 names(members) <- c(unname(arms), "overall")
-for (g in names(members)) out(paste0("table1.n.", g), sum(members[[g]]))
 median_iqr <- function(x) {
   q <- quantile(x, c(0.5, 0.25, 0.75), type = 7, names = FALSE)
   digits <- if (max(abs(x)) >= 100) 0 else 1
@@ -160,34 +159,48 @@ for (column in c("age", "sex", "obstruct", "perfor", "adhere", "nodes", "node4",
     for (g in names(members)) {
       m <- members[[g]] & known
       q <- quantile(x[m], c(0.5, 0.25, 0.75), type = 7, names = FALSE)
-      out(paste0("table1.", column, ".", g), median_iqr(x[m]))
-      out(paste0("table1.", column, ".", g, ".median"), q[1])
-      out(paste0("table1.", column, ".", g, ".q1"), q[2])
-      out(paste0("table1.", column, ".", g, ".q3"), q[3])
+      out(paste0("baseline.", column, ".median_iqr.", g), median_iqr(x[m]))
+      out(paste0("baseline.", column, ".median_iqr.", g, ".median"), q[1])
+      out(paste0("baseline.", column, ".median_iqr.", g, ".q1"), q[2])
+      out(paste0("baseline.", column, ".median_iqr.", g, ".q3"), q[3])
     }
     p <- kruskal.test(x[known] ~ d$rx[known])$p.value
-    out(paste0("table1.", column, ".test"), "kruskal")
+    out(paste0("baseline.", column, ".test"), "Kruskal-Wallis test")
   } else {
     tab <- table(factor(d$rx[known], levels = names(arms)), factor(x[known], levels = levels_of[[column]]))
     tab <- tab[, colSums(tab) > 0, drop = FALSE]
     expected <- outer(rowSums(tab), colSums(tab)) / sum(tab)
     if (any(expected < 5)) {
       p <- fisher.test(tab, workspace = 2e8)$p.value
-      out(paste0("table1.", column, ".test"), "fisher")
+      out(paste0("baseline.", column, ".test"), "Fisher's exact test")
     } else {
       p <- suppressWarnings(chisq.test(tab, correct = FALSE))$p.value
-      out(paste0("table1.", column, ".test"), "chisq")
+      out(paste0("baseline.", column, ".test"), "Pearson's chi-square test")
     }
     for (level in levels_of[[column]]) {
       for (g in names(members)) {
         m <- members[[g]] & known
         k <- sum(x[m] == level)
-        out(paste0("table1.", column, ".", level, ".", g), sprintf("%d (%.1f%%)", k, 100 * k / sum(m)))
-        out(paste0("table1.", column, ".", level, ".", g, ".count"), k)
+        out(paste0("baseline.", column, ".", level, ".", g), sprintf("%d (%.1f%%)", k, 100 * k / sum(m)))
+        out(paste0("baseline.", column, ".", level, ".", g, ".count"), k)
       }
     }
   }
-  out(paste0("table1.", column, ".p"), p)
-  out(paste0("table1.", column, ".p.text"), pval(p))
-  if (any(!known)) for (g in names(members)) out(paste0("table1.", column, ".unknown.", g), sum(!known & members[[g]]))
+  out(paste0("baseline.", column, ".p"), p)
+  out(paste0("baseline.", column, ".p.text"), pval(p))
+  if (any(!known)) for (g in names(members)) out(paste0("baseline.", column, ".unknown.", g), sum(!known & members[[g]]))
+}
+
+# Numbers at risk under the Kaplan-Meier plots and in the supplementary tables, every `step` months
+# from randomisation up to the longest follow-up (step 12 ASSUMED: the study's at-risk step)
+step <- 12
+for (ep in c("rfs", "os", "ttr")) {
+  time <- d[[paste0(ep, "_months")]]
+  event <- d[[paste0(ep, "_event")]]
+  ticks <- seq(0, step * ceiling(max(time) / step), by = step)
+  for (lv in names(arms)) {
+    mine <- d$rx == lv
+    at_risk <- summary(survfit(Surv(time[mine], event[mine]) ~ 1), times = ticks, extend = TRUE)$n.risk
+    for (j in seq_along(ticks)) out(sprintf("at_risk.%s.%s.%d", ep, arms[[lv]], ticks[j]), at_risk[j])
+  }
 }
