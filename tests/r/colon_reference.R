@@ -73,7 +73,12 @@ cox_out <- function(prefix, fit) {
     out(paste0(key, ".hr.ci_low"), s$conf.int[term, "lower .95"])
     out(paste0(key, ".hr.ci_high"), s$conf.int[term, "upper .95"])
     out(paste0(key, ".p"), s$coefficients[term, "Pr(>|z|)"])
-    if (startsWith(term, "rx")) out(paste0(key, ".reduction"), 100 * (1 - s$conf.int[term, "exp(coef)"]))
+    if (startsWith(term, "rx")) {
+      # 100 x (1 - HR), the form of the reports' results, with its interval (limits swap)
+      out(paste0(key, ".reduction"), 100 * (1 - s$conf.int[term, "exp(coef)"]))
+      out(paste0(key, ".reduction.ci_low"), 100 * (1 - s$conf.int[term, "upper .95"]))
+      out(paste0(key, ".reduction.ci_high"), 100 * (1 - s$conf.int[term, "lower .95"]))
+    }
   }
 }
 for (ep in c("rfs", "os", "ttr")) {
