@@ -11,8 +11,10 @@ from analysis.errors import UserError
 # sub-command -> module providing `add_arguments(parser)` and `command(args) -> int`
 # (`verify` and `changes` read built articles; they live in the `review` package, `python -m review`)
 COMMANDS: dict[str, str] = {
-    "validate": "analysis.data.cohort",
+    "validate": "analysis.validate",
     "run": "analysis.pipeline",
+    "prose": "analysis.article.prose",
+    "new": "analysis.new",
     "verify": "review.verify",
     "changes": "review.changes",
 }

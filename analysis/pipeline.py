@@ -20,6 +20,7 @@ from analysis.article.wording import add_wording
 from analysis.data.cohort import Cohort
 from analysis.data.recode import write_log
 from analysis.plan.plan import Plan, Step
+from analysis.plan.study import STUDY_FILE
 from analysis.results import analyses, consistency
 from analysis.results.analyses import PACKAGES
 from analysis.results.ard import write_ard
@@ -94,6 +95,14 @@ def provenance(plan: Plan, cohort: Cohort, data_path: Path) -> dict:
     }
 
 
+def study_folder_of(data_path: Path) -> Path:
+    """The study a data file belongs to: the nearest folder above it with a study file, else here."""
+    for folder in Path(data_path).resolve().parents:
+        if (folder / STUDY_FILE).is_file():
+            return folder
+    return Path.cwd()
+
+
 def style(plan: Plan) -> Style:
     """How the study prints numbers (its settings)."""
     s = plan.settings
@@ -108,11 +117,14 @@ def run(
     """Read the study (a folder with study.yaml, or a Plan), load and validate its data, then compute
     every reported number into the ledger (and the manuscript's word counts, when its source is
     given). `data_path` replaces the study's data file (another export with the same codebook)."""
+    if not isinstance(study, Plan) and Path(study).is_file():  # a data file: its study is the one around it
+        data_path, study = Path(study), study_folder_of(Path(study))
     plan = study if isinstance(study, Plan) else Plan.load(study)
     path = Path(data_path) if data_path is not None else plan.data_path
     cohort = plan.load_cohort(path)
     data, flow = plan.prepare(cohort)
-    shown = Path(plan.study.data.file) if data_path is None else path
+    own = data_path is None or path.resolve() == plan.data_path.resolve()
+    shown = Path(plan.study.data.file) if own else path
     ledger = Ledger(provenance(plan, cohort, shown), style(plan))
     analyses.add_study(ledger, plan, cohort)
     analyses.add_data_handling(ledger, cohort)

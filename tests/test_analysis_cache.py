@@ -9,14 +9,17 @@ import analysis
 from analysis import cache
 from analysis.article import figures, plots
 from analysis.article.variables import manuscript_yaml, quarto_variables
-from analysis.data import codebook
 from tests.conftest import COHORT, ROOT
 
 MANUSCRIPT = ROOT / "manuscript.qmd"
 
 
-def test_the_key_names_the_codebook_the_loader_reads():
-    assert cache.CODEBOOK == codebook.DEFAULT_CODEBOOK
+def test_the_key_names_every_file_the_study_reads():
+    """The cache key covers the study file and every file its data section names (read as plain
+    YAML: the key is computed without the analysis stack)."""
+    files = {p.resolve() for p in cache.input_files(ROOT)}
+    for name in ("study.yaml", "data/cohort.csv", "data/cohort.meta.yaml", "data/codebook.yaml", "derivations.py"):
+        assert (ROOT / name).resolve() in files, name
 
 
 @pytest.fixture(scope="module")
@@ -25,12 +28,12 @@ def fresh():
 
 
 def test_a_cached_run_writes_what_a_fresh_run_writes(tmp_path, fresh):
-    entry = cache.analysis_entry(COHORT, cache=tmp_path / "cache")
+    entry = cache.analysis_entry(ROOT, cache=tmp_path / "cache")
     assert not entry.reused
-    assert cache.analysis_entry(COHORT, cache=tmp_path / "cache").reused
+    assert cache.analysis_entry(ROOT, cache=tmp_path / "cache").reused
     entry.write(tmp_path / "light", manuscript=MANUSCRIPT)  # what the post-render step writes
     fresh.write(tmp_path / "fresh")
-    for name in ("numbers.json", "analysis-data.csv"):
+    for name in ("numbers.json", "analysis-data.csv", "ard.csv"):
         assert (tmp_path / "light" / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes(), name
     variables = yaml.safe_load(entry.variables() + manuscript_yaml(MANUSCRIPT))
     assert variables == quarto_variables(fresh.ledger)
@@ -38,7 +41,7 @@ def test_a_cached_run_writes_what_a_fresh_run_writes(tmp_path, fresh):
 
 def test_print_files_are_rewritten_only_when_the_figure_changes(tmp_path, fresh):
     folder, records = tmp_path / "figures", tmp_path / "records"
-    forest = plots.DRAWERS["forest_os"](fresh)
+    forest = plots.drawers(fresh)["forest_os"](fresh)
     first = figures.save(forest, folder, "forest", records)
     written = {ext: (path.read_bytes(), path.stat().st_mtime_ns) for ext, path in first.files.items()}
     again = figures.save(forest, folder, "forest", records)
@@ -49,7 +52,7 @@ def test_print_files_are_rewritten_only_when_the_figure_changes(tmp_path, fresh)
     restored = figures.save(forest, folder, "forest", records)
     assert restored.files["tiff"].read_bytes() == written["tiff"][0]
 
-    other = figures.save(plots.DRAWERS["forest_pfs"](fresh), folder, "forest", records)
+    other = figures.save(plots.drawers(fresh)["forest_pfs"](fresh), folder, "forest", records)
     assert other.content != first.content
     assert other.files["png"].read_bytes() != written["png"][0]
     assert other.files["png"].stat().st_size > 0 and other.files["pdf"].read_bytes()[:4] == b"%PDF"
@@ -61,6 +64,6 @@ def test_variables_carry_no_citation():
     from analysis.article.variables import CITATION, variables_yaml
     from analysis.cache import cached_run
 
-    ledger = cached_run("data/cohort.csv").ledger
+    ledger = cached_run(ROOT).ledger
     assert any(CITATION.search(entry._repr_markdown_()) for entry in ledger)
     assert not CITATION.search(variables_yaml(ledger))

@@ -147,9 +147,9 @@ def test_data_change_reaches_every_number(project):
 
 def test_one_analysis_function_change_reaches_every_number(project):
     before = state(project)
-    endpoints = project / "analysis" / "endpoints.py"
+    endpoints = project / "analysis" / "data" / "derive.py"
     source = endpoints.read_text(encoding="utf-8")
-    old = "return (end - start).dt.days / DAYS_PER_MONTH"
+    old = "return (end - start).dt.days / days_per_month"
     assert old in source
     endpoints.write_text(source.replace(old, "return (end - start).dt.days / 30.0"), encoding="utf-8")
     report = build(project)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from analysis.data.codebook import load_codebook
 from analysis.data.cohort import load_cohort
 from analysis.errors import CohortError
-from tests.conftest import COHORT, write_export
+from tests.conftest import COHORT, ROOT, write_export
 
 ROWS = pd.read_csv(COHORT, dtype=str, keep_default_na=False).head(8)
 CELL = st.one_of(
@@ -46,7 +46,7 @@ def test_mutations_load_or_fail_cleanly(edits):
             assert len(cohort.data) == len(frame)
 
 
-CODEBOOK = load_codebook()
+CODEBOOK = load_codebook(ROOT / "data" / "codebook.yaml")
 CLEAN = ROWS.copy()
 CASES = [str, str.upper, str.lower, str.title, str.swapcase]
 SPACES = ["", " ", "  ", "\t"]

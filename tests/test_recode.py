@@ -14,9 +14,10 @@ import yaml
 
 import analysis
 from analysis.article.wording import assay_limits, recoding
-from analysis.data.codebook import DEFAULT_CODEBOOK, load_codebook
+from analysis.data.codebook import load_codebook
 from analysis.data.cohort import load_cohort
-from analysis.data.endpoints import at_least
+from analysis.data.derive import cut
+from analysis.plan.plan import Plan
 from analysis.data.recode import Declared, recode_value
 from analysis.errors import CohortError
 from tests.conftest import COHORT, META, ROOT, write_export
@@ -30,7 +31,7 @@ def problems_of(path, codebook=None) -> list:
 
 def codebook_with(tmp_path: Path, change) -> Path:
     """A copy of the project's codebook with `change(content)` applied."""
-    content = yaml.safe_load(DEFAULT_CODEBOOK.read_text(encoding="utf-8"))
+    content = yaml.safe_load((ROOT / "data" / "codebook.yaml").read_text(encoding="utf-8"))
     change(content)
     path = tmp_path / "other.yaml"
     path.write_text(yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
@@ -81,7 +82,8 @@ def test_values_beyond_an_assay_limit_are_kept_at_the_limit_and_flagged(tmp_path
     frame.loc[0, "afp_ng_ml"] = ">60500"
     frame.loc[1, "afp_ng_ml"] = "<2"
     frame.loc[2, "pivka_ii_mau_ml"] = "<500"
-    data = load_cohort(write_export(frame, tmp_path)).data
+    plan = Plan.load(ROOT)
+    data = plan.derive_columns(load_cohort(write_export(frame, tmp_path)).data)
     assert data["afp_ng_ml"].iloc[:2].tolist() == [60500.0, 2.0]
     assert [None if pd.isna(v) else v for v in data["afp_ng_ml_limit"].iloc[:3]] == ["above", "below", None]
     assert data.loc[0, "afp_ge_400"] == 1 and data.loc[1, "afp_ge_400"] == 0
@@ -95,7 +97,7 @@ def test_a_covariate_cut_off_inside_the_unmeasured_range_is_missing():
     values = [float(w.lstrip("<>")) if w else None for w in written]
     limits = ["above" if w.startswith(">") else "below" if w.startswith("<") else None for w in written]
     raw = pd.DataFrame({"afp_ng_ml": values, "afp_ng_ml_limit": pd.Categorical(limits, ["below", "above"])})
-    got = at_least(raw, "afp_ng_ml", 400)
+    got = cut(raw, "afp_ng_ml", ">=", 400)
     assert dict(zip(written, [None if pd.isna(v) else int(v) for v in got], strict=True)) == written
 
 

@@ -146,8 +146,17 @@ def add_word_counts(ledger: Ledger, manuscript: str | Path) -> None:
         )
 
 
+def add_arguments(parser) -> None:
+    parser.add_argument("paths", nargs="*", default=["manuscript.qmd"], help="manuscripts (default: manuscript.qmd)")
+
+
+def command(args) -> int:
+    """Check manuscripts for hand-typed numbers and count their words (exit 2 on a typed number)."""
+    return main(args.paths)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m analysis.article.prose manuscript.qmd`: report hand-typed numbers and word counts."""
+    """`python -m analysis prose manuscript.qmd`: report hand-typed numbers and word counts."""
     import sys
 
     paths = (argv if argv is not None else sys.argv[1:]) or ["manuscript.qmd"]

@@ -102,8 +102,6 @@ def load_codebook(path: Path | str) -> Codebook:
     for i, order in enumerate(content.get("date_order") or []):
         if not isinstance(order, dict) or not {"later", "earlier", "rule"} <= order.keys():
             problems.append(Problem(path.name, None, f"date_order[{i}]", None, "needs later, earlier and rule"))
-        elif not {order["later"], order["earlier"], order.get("column", order["later"])} <= content["columns"].keys():
-            problems.append(Problem(path.name, None, f"date_order[{i}]", None, "names a column not in the codebook"))
     if problems:
         raise CohortError(problems, path.name)
     return Codebook(

@@ -8,7 +8,6 @@ spreadsheet shows (the header is row 1), empty rows included.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
 from dataclasses import dataclass, field, replace
@@ -354,8 +353,10 @@ def _as_written(problems: list[Problem], export: pd.DataFrame, recoded: pd.DataF
 
 
 def default_codebook(path: Path) -> Path:
-    """The codebook beside a data file (`data/codebook.yaml` for `data/cohort.csv`)."""
-    return path.with_name("codebook.yaml")
+    """The codebook beside a data file (`data/codebook.yaml` for `data/cohort.csv`), else the one
+    of the study folder being worked in (`data/codebook.yaml` under the working folder)."""
+    beside = path.with_name("codebook.yaml")
+    return beside if beside.is_file() else Path("data") / "codebook.yaml"
 
 
 def load_cohort(path: str | Path, codebook: Codebook | None = None) -> Cohort:
@@ -411,19 +412,14 @@ def _spans(rows: list[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
-def summary(cohort: Cohort) -> str:
+def summary(cohort: Cohort, details: list[str] | tuple = ()) -> str:
+    """What `validate` prints: the file, the patients (or the `details` a study adds: groups, events),
+    the cut-off, rows ignored, every recode and the data's SHA-256."""
     data = cohort.data
     kind = "SYNTHETIC data" if cohort.synthetic else "real data"
     lines = [f"{cohort.path.name}: valid ({kind}, encoding {cohort.encoding})"]
-    if "group" in data:
-        groups = ", ".join(f"{g}: {n}" for g, n in data["group"].value_counts(sort=False).items())
-        lines.append(f"  patients: {len(data)} ({groups})")
-    else:
-        lines.append(f"  patients: {len(data)}")
+    lines += [f"  {line}" for line in details] or [f"  patients: {len(data)}"]
     lines.append(f"  data cut-off: {cohort.cutoff.date()}")
-    if "os_event" in data:
-        deaths, events = int(data["os_event"].sum()), int(data["pfs_event"].sum())
-        lines.append(f"  deaths: {deaths}, progression or death: {events}")
     if cohort.empty_rows:
         lines.append(f"  empty rows ignored: {len(cohort.empty_rows)} (rows {_spans(cohort.empty_rows)})")
     lines += [f"  {note}" for note in cohort.notes]
@@ -435,19 +431,3 @@ def summary(cohort: Cohort) -> str:
         lines.append("  recodes: none (every value is written as the codebook writes it)")
     lines.append(f"  sha256: {cohort.sha256}")
     return "\n".join(lines)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", type=Path, help="cohort export (.csv or .xlsx) with its .meta.yaml beside it")
-    parser.add_argument(
-        "--codebook",
-        type=Path,
-        default=DEFAULT_CODEBOOK,
-        help="the codebook to check against (default: data/codebook.yaml)",
-    )
-
-
-def command(args: argparse.Namespace) -> int:
-    """Validate a cohort export against the codebook and print a summary (recodes included)."""
-    print(summary(load_cohort(args.file, load_codebook(args.codebook))))
-    return 0

@@ -28,7 +28,7 @@ COLUMNS = (
     "source",
     "key",
 )
-SKIPPED = ("wording.", "software.")
+SKIPPED = ("wording.", "software.", "manuscript.")
 
 
 def ard_rows(ledger: Ledger, group: str | None, levels: list[str]) -> list[dict[str, object]]:
