@@ -151,10 +151,16 @@ def test_a_separating_covariate_is_not_estimable(table):
     result = weighting.propensity_weights(data, GROUP, TREATED, ["male", "hbv"])
     assert isinstance(result, NotEstimable)
     assert "male" in result.reason and "separates" in result.reason
-    # separation by a combination no single covariate shows: a score of exactly the group
-    data["score"] = (data[GROUP] == TREATED).astype(float) * 3 + data["hbv"]
-    result = weighting.propensity_weights(data, GROUP, TREATED, ["score", "ecog_ge_1"])
-    assert isinstance(result, NotEstimable) and "separate" in result.reason
+    # separation by a combination that no single covariate shows: the fit's scores reach 0 and 1
+    rng = np.random.default_rng(3)
+    data["a"], data["b"] = rng.normal(size=len(data)), rng.normal(size=len(data))
+    data[GROUP] = np.where(data["a"] + data["b"] > 0.5, TREATED, REFERENCE)
+    for name in ("a", "b"):  # each alone overlaps between the groups
+        ranges = data.groupby(GROUP)[name].agg(["min", "max"])
+        assert ranges.loc[TREATED, "max"] > ranges.loc[REFERENCE, "min"]
+        assert ranges.loc[REFERENCE, "max"] > ranges.loc[TREATED, "min"]
+    result = weighting.propensity_weights(data, GROUP, TREATED, ["a", "b"])
+    assert isinstance(result, NotEstimable) and "separate the groups" in result.reason
 
 
 def test_weight_settings_are_checked(table):
@@ -201,6 +207,7 @@ def test_e_values_by_hand():
         evalue.e_value(0.5, (0.3, 0.8), "frequent")
 
 
+@pytest.mark.filterwarnings("ignore::lifelines.exceptions.StatisticalWarning")
 def test_robust_variance_with_several_covariates_and_ties():
     """The Efron dfbeta code with two covariates and heavy ties, against R's robust variance."""
     rng = np.random.default_rng(7)

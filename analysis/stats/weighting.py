@@ -139,10 +139,10 @@ def propensity_weights(
     design = sm.add_constant(data[covariates].astype(float), has_constant="add")
     if np.linalg.matrix_rank(design.to_numpy()) < design.shape[1]:
         return NotEstimable(what, f"the covariates {', '.join(covariates)} are collinear")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(over="ignore"):
         warnings.simplefilter("ignore")  # separation is reported below, in words
         fit = sm.GLM(t, design, family=sm.families.Binomial()).fit(tol=1e-13, maxiter=200)
-    score = np.asarray(fit.fittedvalues, float)
+        score = np.asarray(fit.fittedvalues, float)
     if not fit.converged or score.min() < SCORE_LIMIT or score.max() > 1 - SCORE_LIMIT:
         return NotEstimable(
             what, "the covariates separate the groups (scores of 0 or 1: the weights would be infinite)"
