@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import analysis
+from analysis.article.reviewer_figures import subgroup_forest_rows
 from analysis.results import reviewer
 from analysis.stats import weighting
 from tests.conftest import COHORT
@@ -57,6 +58,15 @@ def test_reviewer_keys(data):
     assert ledger["subgroup.os.male.0.hr.reason"].text == "patients of one group only"
     assert ledger["subgroup.os.male.interaction.p"].text == "NE"
     assert 0 < ledger["subgroup.os.hbv.interaction.p"].value < 1
+    rows = subgroup_forest_rows(
+        ledger, "os", {"male": ("Sex", {0: "Female", 1: "Male"}), "hbv": ("HBV", {0: "No", 1: "Yes"})}
+    )
+    assert [r.label for r in rows] == ["Sex", "Female", "Male", "HBV", "No", "Yes"]
+    assert rows[1].text == "NE: patients of one group only" and rows[1].hr is None
+    assert (
+        rows[2].text == f"{ledger['subgroup.os.male.1.hr'].text} ({ledger['subgroup.os.male.1.hr.ci'].text})"
+    )
+    assert rows[3].interaction == ledger["subgroup.os.hbv.interaction.p"].text
     reviewer.add_rmst(ledger, data, "group", LEVELS, {OS: 12.0, PFS: 40.0})
     assert ledger["rmst.os.difference.ci"].text.count("\u2013") == 1
     assert ledger["rmst.pfs.difference"].text == "NE"

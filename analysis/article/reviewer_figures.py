@@ -2,7 +2,8 @@
 subgroup forest plot as journals print it (columns of patients, events, HR (95% CI) and the p-value
 for interaction beside the drawing; a line at HR 1; log scale).
 
-Plotting only: every number and every printed text is passed in (the texts from the ledger).
+Plotting only: every number and every printed text is passed in; `subgroup_forest_rows` reads them
+from the ledger, so the figure prints the texts the tables print.
 """
 
 from __future__ import annotations
@@ -13,10 +14,14 @@ import numpy as np
 from matplotlib.ticker import NullLocator
 from matplotlib.transforms import blended_transform_factory
 
+from analysis.results.reviewer import NE
+
 try:  # the layered engine; the flat one before the move (importing it sets the figures' style)
     from analysis.article.figures import plt
+    from analysis.results.ledger import Ledger
 except ImportError:  # pragma: no cover - removed at merge
     from analysis.figures import plt
+    from analysis.ledger import Ledger
 
 INK, BLUE, GREY = "#333333", "#1f4e79", "#888888"
 TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
@@ -139,3 +144,25 @@ def subgroup_forest_figure(
                 fontsize=7.5,
             )
     return fig
+
+
+def subgroup_forest_rows(
+    ledger: Ledger, endpoint: str, variables: dict[str, tuple[str, dict[object, str]]]
+) -> list[ForestRow]:
+    """The forest plot's rows for one endpoint, read from the ledger (so the figure prints the
+    texts the tables print): per variable (label, {level: label}) a heading with the interaction
+    p, then a row per level; a not-estimable HR shows "NE: <reason>"."""
+    rows = []
+    for variable, (label, levels) in variables.items():
+        base = f"subgroup.{endpoint}.{variable}"
+        rows.append(ForestRow(label, interaction=ledger[f"{base}.interaction.p"].text, heading=True))
+        for level, words in levels.items():
+            key = f"{base}.{level}"
+            n, events, hr = ledger[f"{key}.n"].text, ledger[f"{key}.events"].text, ledger[f"{key}.hr"]
+            if hr.value is None:
+                rows.append(ForestRow(words, n, events, text=f"{NE}: {ledger[f'{key}.hr.reason'].text}"))
+                continue
+            low, high = ledger[f"{key}.hr.ci_low"].value, ledger[f"{key}.hr.ci_high"].value
+            text = f"{hr.text} ({ledger[f'{key}.hr.ci'].text})"
+            rows.append(ForestRow(words, n, events, hr.value, low, high, text))
+    return rows
