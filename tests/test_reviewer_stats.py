@@ -26,7 +26,7 @@ SCRIPT = Path(__file__).parent / "r" / "reviewer_reference.R"
 RELATIVE = 1e-6
 GROUP, TREATED, REFERENCE = "group", "post_ate_beva", "first_line"
 COVARIATES = ["age_ge_65", "hbv", "ecog_ge_1", "child_pugh_b", "bclc_c", "vp4", "extrahepatic", "afp_ge_400"]
-SUBGROUPS = ["male", "hbv", "vp4", "child_pugh_b"]
+SUBGROUPS = ["male", "hbv", "vp4", "child_pugh_b", "albi_grade_ge_2"]
 ENDPOINTS = {"os": 12.0, "pfs": 12.0}
 LANDMARKS = [6.0, 12.0]
 SETTINGS = [  # estimand, stabilised, trim percentile, score bounds
@@ -180,6 +180,8 @@ def test_subgroup_levels_without_events_or_a_group_are_not_estimable(table):
     hbv = subgroups.subgroup_hrs(data, "os_months", "os_event", GROUP, TREATED, "hbv")
     assert hbv.levels[0].estimate.reason == "no events" and hbv.levels[0].events == 0
     assert hbv.excluded == (0,)
+    albi = subgroups.subgroup_hrs(data, "os_months", "os_event", GROUP, TREATED, "albi_grade_ge_2")
+    assert [row.level for row in albi.levels] == [0, 1] and sum(row.n for row in albi.levels) == 92
     with pytest.raises(KeyError, match="subgroup variable 'nope'"):
         subgroups.subgroup_hrs(data, "os_months", "os_event", GROUP, TREATED, "nope")
 

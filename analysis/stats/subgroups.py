@@ -115,6 +115,9 @@ def subgroup_hrs(
     data = df[[duration, event, group, variable]]
     data = data[data.notna().all(axis=1).to_numpy()].copy()
     data["treated"] = (data[group] == treated).astype(float)
+    values = data[variable]
+    if pd.api.types.is_float_dtype(values) and (values == values.round()).all():
+        data[variable] = values.astype(int)  # 0/1 read as floats (a column with gaps): levels 0 and 1
     data[event] = data[event].astype(int)
     present = sorted(data[variable].unique().tolist())
     if levels is None:
