@@ -19,9 +19,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from analysis.codebook import load_codebook
 from analysis.cohort import read_export, validate
+
 from analysis.errors import CohortError, Problem
 from tests.conftest import ROOT
 

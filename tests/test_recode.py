@@ -17,9 +17,9 @@ from analysis.article.wording import assay_limits, recoding
 from analysis.data.codebook import load_codebook
 from analysis.data.cohort import load_cohort
 from analysis.data.derive import cut
-from analysis.plan.plan import Plan
 from analysis.data.recode import Declared, recode_value
 from analysis.errors import CohortError
+from analysis.plan.plan import Plan
 from tests.conftest import COHORT, META, ROOT, write_export
 
 

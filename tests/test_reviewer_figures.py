@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from analysis.article.figures import plt, vector_pdf
 from analysis.article.flowchart import Box, flow_figure
 from analysis.article.reviewer_figures import ForestRow, love_figure, subgroup_forest_figure
-
-try:
-    from analysis.article.figures import plt, vector_pdf
-except ImportError:  # pragma: no cover - removed at merge
-    from analysis.figures import plt, vector_pdf
 
 SOURCE, ANALYSED = Box("Patients in the export", 130), Box("Patients analysed", 100)
 EXCLUSIONS = [Box("Aged under 18 years", 3), Box("No follow-up after the start of treatment", 27)]

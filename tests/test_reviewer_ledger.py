@@ -9,13 +9,9 @@ import pytest
 import analysis
 from analysis.article.reviewer_figures import subgroup_forest_rows
 from analysis.results import reviewer
+from analysis.results.ledger import Ledger
 from analysis.stats import weighting
 from tests.conftest import COHORT
-
-try:
-    from analysis.results.ledger import Ledger
-except ImportError:  # pragma: no cover - removed at merge
-    from analysis.ledger import Ledger
 
 LEVELS = ("first_line", "post_ate_beva")
 COVARIATES = ["age_ge_65", "hbv", "ecog_ge_1", "child_pugh_b", "bclc_c", "vp4", "extrahepatic", "afp_ge_400"]

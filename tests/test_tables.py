@@ -8,12 +8,12 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 import yaml
+from analysis.data.endpoints import DERIVED_LEVELS
 
 import analysis
 from analysis.article import tables
 from analysis.data.codebook import load_codebook
 from analysis.data.cohort import load_cohort
-from analysis.data.endpoints import DERIVED_LEVELS
 from analysis.errors import CohortError
 from analysis.stats import baseline
 from tests.conftest import COHORT, ROOT, write_export

@@ -14,10 +14,7 @@ from dataclasses import dataclass
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.text import Text
 
-try:  # the layered engine; the flat one before the move (importing it sets the figures' style)
-    from analysis.article.figures import plt
-except ImportError:  # pragma: no cover - removed at merge
-    from analysis.figures import plt
+from analysis.article.figures import plt
 
 WRAP = 34  # characters per line in a box
 BOX = {"boxstyle": "square,pad=0.6", "facecolor": "white", "edgecolor": "#333333", "linewidth": 0.8}

@@ -14,14 +14,9 @@ import numpy as np
 from matplotlib.ticker import NullLocator
 from matplotlib.transforms import blended_transform_factory
 
+from analysis.article.figures import plt
+from analysis.results.ledger import Ledger
 from analysis.results.reviewer import NE
-
-try:  # the layered engine; the flat one before the move (importing it sets the figures' style)
-    from analysis.article.figures import plt
-    from analysis.results.ledger import Ledger
-except ImportError:  # pragma: no cover - removed at merge
-    from analysis.figures import plt
-    from analysis.ledger import Ledger
 
 INK, BLUE, GREY = "#333333", "#1f4e79", "#888888"
 TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)

@@ -21,13 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.results.ledger import Ledger
 from analysis.stats import evalue, rmst, subgroups, weighting
 from analysis.stats.estimability import NotEstimable
-
-try:  # the layered engine; the flat one before the move
-    from analysis.results.ledger import Ledger
-except ImportError:  # pragma: no cover - removed at merge
-    from analysis.ledger import Ledger
 
 NE = "NE"
 

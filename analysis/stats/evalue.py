@@ -14,10 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-try:  # the layered engine (analysis/stats); the flat one before the move
-    from analysis.stats.software import Software, computed_by
-except ImportError:  # pragma: no cover - removed at merge
-    from analysis.software import Software, computed_by
+from analysis.stats.software import Software, computed_by
 
 OUTCOMES = ("common", "rare")
 

@@ -21,13 +21,8 @@ from lifelines.utils import restricted_mean_survival_time
 from scipy import stats
 
 from analysis.stats.estimability import NotEstimable
-
-try:  # the layered engine (analysis/stats); the flat one before the move
-    from analysis.stats.software import Software, computed_by
-    from analysis.stats.survival import CONFIDENCE
-except ImportError:  # pragma: no cover - removed at merge
-    from analysis.software import Software, computed_by
-    from analysis.survival import CONFIDENCE
+from analysis.stats.software import Software, computed_by
+from analysis.stats.survival import CONFIDENCE
 
 
 @dataclass(frozen=True)

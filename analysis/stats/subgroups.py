@@ -22,13 +22,8 @@ from lifelines import CoxPHFitter
 from scipy import stats
 
 from analysis.stats.estimability import NotEstimable
-
-try:  # the layered engine (analysis/stats); the flat one before the move
-    from analysis.stats.software import Software, computed_by
-    from analysis.stats.survival import CONFIDENCE
-except ImportError:  # pragma: no cover - removed at merge
-    from analysis.software import Software, computed_by
-    from analysis.survival import CONFIDENCE
+from analysis.stats.software import Software, computed_by
+from analysis.stats.survival import CONFIDENCE
 
 #: Newton-Raphson to a step norm and Newton decrement of 1e-14: at 1e-12 (cox.py's) lifelines stops
 #: 3e-6 relative short of R's coefficient in a subgroup with one treated patient (the decrement is

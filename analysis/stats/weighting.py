@@ -37,13 +37,8 @@ from lifelines.exceptions import StatisticalWarning
 from scipy import stats
 
 from analysis.stats.estimability import NotEstimable
-
-try:  # the layered engine (analysis/stats); the flat one before the move
-    from analysis.stats.software import Software, computed_by
-    from analysis.stats.survival import CONFIDENCE, KMCurve, median_survival
-except ImportError:  # pragma: no cover - removed at merge
-    from analysis.software import Software, computed_by
-    from analysis.survival import CONFIDENCE, KMCurve, median_survival
+from analysis.stats.software import Software, computed_by
+from analysis.stats.survival import CONFIDENCE, KMCurve, median_survival
 
 ESTIMANDS = ("ATE", "ATT")
 #: A score this close to 0 or 1 means the covariates (nearly) separate the groups.
