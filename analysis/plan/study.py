@@ -242,6 +242,9 @@ def check_study(
                     need_levels((*path, name), step.keep.column, values)
     if study.comparison is not None:
         c = study.comparison
+        if c.reference not in c.levels:
+            rule = f"the reference is not one of the levels ({', '.join(c.levels)})"
+            problems.append(where.problem(("comparison", "reference"), rule, c.reference))
         if need(("comparison", "column"), c.column, ("category",)):
             need_levels(("comparison", "levels"), c.column, c.levels)
         for level in c.words:

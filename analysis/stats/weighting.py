@@ -19,7 +19,7 @@ before and after weighting, weighted Kaplan-Meier curves and the weighted Cox mo
   estimates only: Greenwood limits on weighted counts ignore that the weights are estimated.
 - Weighted Cox: lifelines' `CoxPHFitter` with weights (Efron ties, as R's `coxph`) for the estimate;
   its robust variance is our own code, because lifelines' score residuals ignore ties (its own
-  TODO; 3e-4 relative off R's robust SE on the HAIC PFS data) and take O(n^2) time. We compute R's:
+  TODO; 3e-4 relative off R's robust SE on the first study's PFS data) and take O(n^2) time. We compute R's:
   the weighted dfbeta residuals of the Efron partial likelihood, summed as D'D
   (`coxph(..., weights = w, robust = TRUE)`).
 """
