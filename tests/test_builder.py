@@ -527,3 +527,16 @@ def test_the_modules_import_each_other_in_no_cycle():
 def test_the_layers_are_folders():
     for layer in LAYERS[1:-1]:
         assert (ROOT / "analysis" / layer / "__init__.py").is_file(), layer
+
+
+def test_the_study_file_reference_is_generated_from_the_schema():
+    """docs/study-file.md is what `python -m analysis.plan.docs` writes from the schema (regenerate it
+    after changing the schema), and its full example is a valid study file."""
+    from analysis.plan.docs import document, models
+
+    committed = (ROOT / "docs" / "study-file.md").read_text(encoding="utf-8")
+    assert committed == document(), "regenerate: python -m analysis.plan.docs > docs/study-file.md"
+    for model in models():
+        for name, field in model.model_fields.items():
+            assert f"`{field.alias or name}`" in committed, (model.__name__, name)
+    Plan.load(ROOT)  # the example is the HAIC study file itself
