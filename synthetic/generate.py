@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.data.endpoints import DAYS_PER_MONTH
+#: days per month, as the study file declares (settings.days_per_month)
+DAYS_PER_MONTH = 30.4375
 
 ACCRUAL_START = np.datetime64("2022-03-01")
 ACCRUAL_END = np.datetime64("2024-07-31")

@@ -22,11 +22,7 @@ from pypdf import PdfReader
 
 import analysis
 from analysis.article import tables
-from analysis.data.endpoints import COVARIATES, DERIVED_LEVELS, GROUP_COVARIATE
-from analysis.pipeline import COVARIATE_LABELS
-from analysis.stats.baseline import TABLE1
-from analysis.stats.contingency import MIN_EXPECTED
-from analysis.stats.cox import SELECTION_P
+from analysis.plan.plan import Plan
 from tests.conftest import ROOT
 
 SCRIPT = Path(__file__).parent / "r" / "tables_reference.R"
@@ -38,6 +34,14 @@ CAPTIONS = {
     "at_risk_pfs": "Numbers at risk for progression-free survival",
 }
 AT_RISK_STEP = 3
+
+#: the layout the study file declares (labels are the codebook's or the derivations'; R recomputes
+#: every cell from the data)
+PLAN = Plan.load(ROOT)
+TABLE1 = PLAN.table1
+DERIVED_LEVELS = {d.name: d.levels for d in PLAN.study.derive if d.levels}
+MIN_EXPECTED = PLAN.settings.expected_min
+SELECTION_P = PLAN.study.cox.selection.threshold
 
 pytestmark = pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is installed by `make test`")
 
@@ -67,8 +71,7 @@ def export_table_inputs(built: Path, folder: Path) -> Path:
         ["column", "label", "continuous"],
         [[v.column, v.label, "TRUE" if v.continuous else "FALSE"] for v in TABLE1],
     )
-    names = [GROUP_COVARIATE, *COVARIATES]
-    _write(folder / "covariates.csv", ["name", "label"], [[n, COVARIATE_LABELS[n]] for n in names])
+    _write(folder / "covariates.csv", ["name", "label"], [[n, label] for n, label in PLAN.term_labels.items()])
     _write(
         folder / "settings.csv",
         ["name", "value"],

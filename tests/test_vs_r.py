@@ -103,10 +103,8 @@ def cohort_table(tmp_path_factory) -> tuple[Path, analysis.Results]:
 @pytest.mark.parametrize("endpoint", ["os", "pfs"])
 def test_cohort_multivariable_model_agrees_with_r(cohort_table, endpoint):
     path, results = cohort_table
-    covariates = [
-        analysis.pipeline.GROUP_COVARIATE if k == "group" else k
-        for k in results.ledger[f"{endpoint}.cox.multi.covariates"].value
-    ]
+    columns = {key: column for column, key in results.plan.group_terms.items()}
+    covariates = [columns.get(k, k) for k in results.ledger[f"{endpoint}.cox.multi.covariates"].value]
     data = pd.read_csv(path)
     args = (f"{endpoint}_months", f"{endpoint}_event", "group", covariates, 12.0)
     assert_agree(python_values(data, *args), r_reference(path, *args))
