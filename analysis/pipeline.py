@@ -40,6 +40,8 @@ class Results:
     baseline: list = field(default_factory=list)
     plan: Plan | None = None
     flow: list[Step] = field(default_factory=list)
+    #: the prepared analysis data: every column, derived ones included, of the patients analysed
+    data: pd.DataFrame | None = None
     #: the `analysis.cache` entry these results were read from (set on reading, never stored)
     cache_entry: object = None
 
@@ -143,7 +145,7 @@ def run(
         add_word_counts(ledger, Path(manuscript))
     consistency.check(ledger, plan.arms)
     table = analyses.analysis_table(plan, data)
-    return Results(ledger, cohort, table, models, curves, blocks, plan=plan, flow=flow)
+    return Results(ledger, cohort, table, models, curves, blocks, plan=plan, flow=flow, data=data)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

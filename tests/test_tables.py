@@ -72,7 +72,7 @@ def test_no_label_is_guessed_from_a_value(frame):
 
 
 def test_percentages_are_of_known_values_and_unknown_only_where_missing(results, frame):
-    data = results.cohort.data
+    data = results.data
     first = data[data["group"] == "first_line"]
     known = first["albi_grade"].notna()
     grade1 = int((first["albi_grade"] == 1).sum())

@@ -129,7 +129,7 @@ def test_r_recomputes_every_row_and_cell(r_rows, results):
     """R's rows cover each table whole: as many rows as the table, and a value for every column."""
     frames = {
         "baseline": tables.baseline_frame(results),
-        "cox": tables.cox_frame(results.ledger),
+        "cox": tables.cox_frame(results),
         "at_risk_os": tables.at_risk_frame(results, "os"),
         "at_risk_pfs": tables.at_risk_frame(results, "pfs"),
     }
@@ -138,6 +138,6 @@ def test_r_recomputes_every_row_and_cell(r_rows, results):
         rows = r_rows[name][headers[name] :]
         assert len(rows) == len(frame), name
         assert {len(row) for row in rows} == {frame.shape[1]}, name
-    response = tables.response_frame(results.ledger)
+    response = tables.response_frame(results)
     criteria = response["criterion"].nunique()
     assert len(r_rows["response"]) == 1 + criteria + len(response)
