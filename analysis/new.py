@@ -31,6 +31,8 @@ from analysis.data.privacy import identifier_problems
 from analysis.errors import CohortError, Problem, UserError
 
 ENGINE = Path(__file__).resolve().parents[1]
+#: the files a new study starts from (the manuscript skeleton, references, Makefile)
+SCAFFOLD = Path(__file__).resolve().parent / "scaffold"
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 INTEGER = re.compile(r"^[+-]?\d+$")
 NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -111,7 +113,9 @@ def _yaml(data: object) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
-def study_file(name: str, frame: pd.DataFrame, codebook: dict, patient: str, group, time, status, unit) -> str:
+def study_file(
+    name: str, frame: pd.DataFrame, codebook: dict, patient: str, group, time, status, unit
+) -> str:
     """study.yaml for the export, every section with a comment."""
     columns = codebook["columns"]
     variables = [c for c in frame.columns if c not in {patient, group, time, status}]
@@ -127,9 +131,9 @@ def study_file(name: str, frame: pd.DataFrame, codebook: dict, patient: str, gro
         "  codebook: data/codebook.yaml   # types, levels and labels of every column",
         f"  id: {patient}",
         "",
-        "population:                     # selection steps, each a rule on a column (counts: the patient flow)",
+        "population:    # selection steps, each a rule on a column (their counts: the patient flow)",
         "  source: Patients in the data",
-        "  steps: []                     # e.g. - {id: adults, label: Aged 18 years or older, keep: {column: age, min: 18}}",
+        "  steps: []    # e.g. - {id: adults, label: Aged 18 or older, keep: {column: age, min: 18}}",
         "",
     ]
     if group:
@@ -165,7 +169,7 @@ def study_file(name: str, frame: pd.DataFrame, codebook: dict, patient: str, gro
         lines += [
             "cox:                           # Cox models: each candidate alone, then the multivariable model",
             f"  candidates: {_flow(candidates)}",
-            "  selection: {rule: p_below, threshold: 0.10}   # or {rule: all}, or {rule: list, covariates: [...]}",
+            "  selection: {rule: p_below, threshold: 0.10}   # or {rule: all}, {rule: list, covariates: []}",
             "",
         ]
     lines += [
@@ -182,169 +186,11 @@ def _flow(value: object) -> str:
     return yaml.safe_dump(value, default_flow_style=True, width=1000, allow_unicode=True).strip()
 
 
-MANUSCRIPT = """---
-title: "TITLE OF THE STUDY (to write)"
-running-title: "RUNNING TITLE (to write)"
-author:
-  - name: "Author One"
-    affiliations:
-      - name: "Department (to write)"
-    corresponding: true
-    email: "author.one@example.org"
-keywords:
-  - survival analysis
-abstract: |
-  **Background:** (to write)
+MANUSCRIPT = (SCAFFOLD / "manuscript.qmd").read_text(encoding="utf-8")
 
-  **Methods:** We analysed {{< var n.total.text >}} patients. Survival was estimated by the Kaplan-Meier method.
+REFERENCES = (SCAFFOLD / "references.bib").read_text(encoding="utf-8")
 
-  **Results:** Median overall survival was {{< var os.median.@ALL@.with_ci >}} months.
-
-  **Conclusion:** (to write)
----
-
-```{python}
-#| label: setup
-#| include: false
-from analysis.article import provenance
-from analysis.article.variables import read_keys_used
-from analysis.cache import cached_run
-import qrender.display
-
-qrender.display.register()
-R = cached_run()  # the study declared in study.yaml, computed once per content of its inputs
-L = R.ledger
-T = R.tables
-L.track(read_keys_used())
-```
-
-**Word count:** abstract {{< var manuscript.words.abstract.text >}} words; main text {{< var manuscript.words.main.text >}} words.
-
-# Introduction {#sec-introduction}
-
-(To write: what is known, what is not, and the question of this study.)
-
-# Materials and methods {#sec-methods}
-
-## Patients {#sec-patients-methods}
-
-(To write: the setting, the eligibility criteria and the data source.)
-
-## Statistical analysis {#sec-statistics}
-
-`{python} L["wording.methods.recodes"]` Survival was estimated by the Kaplan-Meier method [@kaplan1958] with `{python} L["config.ci_level"]` confidence intervals on the log-log scale@LOGRANK_METHODS@. All tests were two-sided with a significance level of `{python} L["config.alpha"]`. `{python} L["software.sentence"]`
-
-# Results {#sec-results}
-
-The analysis included `{python} L["n.total"]` patients@GROUPS@. Their characteristics are shown in @tbl-baseline. The median follow-up was `{python} L.with_ci("followup.median")` months.
-
-```{python}
-#| label: tbl-baseline
-#| tbl-cap: "Characteristics of the patients."
-T["baseline"]
-```
-
-@RESULTS@
-
-```{python}
-#| label: fig-km-os
-#| fig-cap: "Kaplan-Meier estimates of overall survival, with the numbers at risk below the plot."
-R.figure("km_os")
-```
-@COX@
-# Discussion {#sec-discussion}
-
-(To write.)
-
-# Conclusions {#sec-conclusions}
-
-(To write.)
-
-# Declarations {#sec-declarations .unnumbered}
-
-**Data availability.** `{python} L["wording.data.availability"]`
-
-# References {.unnumbered}
-
-::: {#refs}
-:::
-
-# Supplementary material {.unnumbered}
-
-```{python}
-#| label: tbl-codebook
-#| tbl-cap: "Codebook of the data: every column, its type, unit and allowed values."
-T["codebook"]
-```
-
-```{python}
-#| label: tbl-numbers
-#| tbl-cap: "Numbers in this article and their sources."
-provenance.numbers_gt(L, T.cells)
-```
-"""
-
-REFERENCES = """@article{kaplan1958,
-  author = {Kaplan, E. L. and Meier, Paul},
-  title = {Nonparametric Estimation from Incomplete Observations},
-  journal = {Journal of the American Statistical Association},
-  volume = {53},
-  number = {282},
-  pages = {457--481},
-  year = {1958},
-  doi = {10.1080/01621459.1958.10501452}
-}
-
-@article{mantel1966logrank,
-  author = {Mantel, Nathan},
-  title = {Evaluation of Survival Data and Two New Rank Order Statistics Arising in Its Consideration},
-  journal = {Cancer Chemotherapy Reports},
-  volume = {50},
-  number = {3},
-  pages = {163--170},
-  year = {1966}
-}
-
-@article{cox1972,
-  author = {Cox, D. R.},
-  title = {Regression Models and Life-Tables},
-  journal = {Journal of the Royal Statistical Society: Series B (Methodological)},
-  volume = {34},
-  number = {2},
-  pages = {187--202},
-  year = {1972},
-  doi = {10.1111/j.2517-6161.1972.tb00899.x}
-}
-
-@article{davidson2019lifelines,
-  author = {Davidson-Pilon, Cameron},
-  title = {lifelines: survival analysis in {Python}},
-  journal = {Journal of Open Source Software},
-  volume = {4},
-  number = {40},
-  pages = {1317},
-  year = {2019},
-  doi = {10.21105/joss.01317}
-}
-"""
-
-MAKEFILE = """# Build this study with the engine at ENGINE (its .venv is made by `make venv` there).
-ENGINE ?= @ENGINE@
-PY := $(ENGINE)/.venv/bin/python
-
-.PHONY: manuscript preview validate
-manuscript: $(PY)
-\t$(PY) -m qrender .
-
-preview: $(PY)
-\t$(PY) -m qrender preview .
-
-validate: $(PY)
-\t$(PY) -m analysis validate @DATA@
-
-$(PY):
-\t$(MAKE) -C $(ENGINE) venv
-"""
+MAKEFILE = (SCAFFOLD / "Makefile").read_text(encoding="utf-8")
 
 
 def quarto_config(folder: Path, data: str) -> str:
@@ -357,7 +203,13 @@ def quarto_config(folder: Path, data: str) -> str:
     source["format"]["html"]["css"] = f"{engine}/qrender/templates/manuscript.css"
     source["filters"] = [{"path": f"{engine}/qrender/filters/submission.lua", "at": "pre-ast"}]
     source["qrender"] = {
-        "inputs": ["data", "study.yaml", "references.bib", f"{engine}/analysis", f"{engine}/requirements.lock"],
+        "inputs": [
+            "data",
+            "study.yaml",
+            "references.bib",
+            f"{engine}/analysis",
+            f"{engine}/requirements.lock",
+        ],
         "data": data,
         "synthetic-notice": "SYNTHETIC DATA: not real patients",
         "floats": "end",
@@ -376,7 +228,9 @@ def manuscript(plan_groups: list[str] | None, keys: dict[str, str] | None, cox: 
         arms = [keys[g] for g in plan_groups]
         ref = arms[0]
         text = text.replace("@ALL@", ref)
-        groups = ", ".join(f'`{{python}} L["n.{a}"]` in group `{{python}} R.plan.group_labels["{a}"]`' for a in arms)
+        groups = ", ".join(
+            f'`{{python}} L["n.{a}"]` in group `{{python}} R.plan.group_labels["{a}"]`' for a in arms
+        )
         text = text.replace("@GROUPS@", f" ({groups})")
         text = text.replace(
             "@LOGRANK_METHODS@", " and compared between groups with the log-rank test [@mantel1966logrank]"
@@ -387,8 +241,8 @@ def manuscript(plan_groups: list[str] | None, keys: dict[str, str] | None, cox: 
         )
         text = text.replace(
             "@RESULTS@",
-            f'Overall survival `{{python}} L["wording.os.difference"]` (@fig-km-os): the median was {medians} '
-            '(`{python} L.p("os.logrank.p")`).',
+            'Overall survival `{python} L["wording.os.difference"]` (@fig-km-os): '
+            f'the median was {medians} (`{{python}} L.p("os.logrank.p")`).',
         )
     else:
         text = text.replace("@ALL@", "all").replace("@GROUPS@", "").replace("@LOGRANK_METHODS@", "")
@@ -400,7 +254,7 @@ def manuscript(plan_groups: list[str] | None, keys: dict[str, str] | None, cox: 
         text = text.replace(
             "@COX@",
             "\nHazard ratios of every covariate are given in @tbl-cox [@cox1972].\n\n"
-            "```{python}\n#| label: tbl-cox\n#| tbl-cap: \"Univariable and multivariable Cox regression.\"\n"
+            '```{python}\n#| label: tbl-cox\n#| tbl-cap: "Univariable and multivariable Cox regression."\n'
             'T["cox"]\n```\n',
         )
     else:
@@ -427,7 +281,9 @@ def scaffold(
     if privacy:
         raise CohortError(privacy, data.name)
     frame = export.frame
-    patient = pick(frame, "id", patient, _is_unique) or next((c for c in frame.columns if _is_unique(frame[c])), None)
+    patient = pick(frame, "id", patient, _is_unique) or next(
+        (c for c in frame.columns if _is_unique(frame[c])), None
+    )
     numbered = patient is None  # no column tells the patients apart: number the rows (pseudonymous)
     if numbered:
         patient = "patient_no"
@@ -439,7 +295,9 @@ def scaffold(
     missing = [k for k, v in (("time", time), ("status", status)) if v is None]
     if missing:
         flags = " and ".join(f"--{k} COLUMN" for k in missing)
-        raise NewStudyError(f"{data.name}: no column looks like the endpoint's {' or '.join(missing)}; give {flags}")
+        raise NewStudyError(
+            f"{data.name}: no column looks like the endpoint's {' or '.join(missing)}; give {flags}"
+        )
     codebook = draft_codebook(frame, patient)
     if group is not None and codebook["columns"][group]["type"] != "category":
         spec = codebook["columns"][group]
@@ -474,7 +332,10 @@ def scaffold(
         + ". Describe the data here.",
         "cutoff_date": datetime.date.today().isoformat(),
     }
-    write(folder / "data" / f"{name}.meta.yaml", "# The data's metadata: confirm the cut-off date.\n" + _yaml(meta))
+    write(
+        folder / "data" / f"{name}.meta.yaml",
+        "# The data's metadata: confirm the cut-off date.\n" + _yaml(meta),
+    )
     head = (
         "# Codebook DRAFTED from the export by `python -m analysis new`: every type, level, label and range\n"
         "# was guessed from the values; confirm each entry (and write its description).\n"
@@ -492,7 +353,10 @@ def scaffold(
     write(folder / "manuscript.qmd", manuscript([str(g) for g in groups] if groups else None, keys, cox))
     write(folder / "_quarto.yml", quarto_config(folder, f"data/{name}.csv"))
     write(folder / "references.bib", REFERENCES)
-    write(folder / "Makefile", MAKEFILE.replace("@ENGINE@", ENGINE.as_posix()).replace("@DATA@", f"data/{name}.csv"))
+    write(
+        folder / "Makefile",
+        MAKEFILE.replace("@ENGINE@", ENGINE.as_posix()).replace("@DATA@", f"data/{name}.csv"),
+    )
     write(folder / ".gitignore", "_manuscript/\n.cache/\n_variables.yml\n_freeze/\nfigures/\n")
     return written
 
@@ -501,7 +365,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", type=Path, help="the new study's folder (created)")
     parser.add_argument("--data", type=Path, required=True, help="the export (.csv or .xlsx), pseudonymised")
     parser.add_argument("--id", help="the patient id column (default: guessed)")
-    parser.add_argument("--group", help="the column of the groups compared (default: guessed; none: single arm)")
+    parser.add_argument(
+        "--group", help="the column of the groups compared (default: guessed; none: single arm)"
+    )
     parser.add_argument("--time", help="the endpoint's time column (default: guessed)")
     parser.add_argument("--status", help="the endpoint's status column, 1 = event (default: guessed)")
     parser.add_argument("--unit", default="days", choices=["days", "weeks", "months", "years"])
@@ -512,6 +378,9 @@ def command(args: argparse.Namespace) -> int:
     if not args.data.is_file():
         raise CohortError([Problem(args.data.name, None, None, None, "file not found")], args.data.name)
     written = scaffold(args.folder, args.data, args.id, args.group, args.time, args.status, args.unit)
-    print(f"{args.folder}: a new study ({len(written)} files). Next: confirm data/codebook.yaml and study.yaml, then")
+    print(
+        f"{args.folder}: a new study ({len(written)} files). "
+        "Next: confirm data/codebook.yaml and study.yaml, then"
+    )
     print(f"  cd {args.folder} && make manuscript")
     return 0

@@ -149,7 +149,9 @@ def run(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", type=Path, nargs="?", default=None, help="the data file (default: the study's)")
+    parser.add_argument(
+        "file", type=Path, nargs="?", default=None, help="the data file (default: the study's)"
+    )
     parser.add_argument("--study", type=Path, default=Path("."), help="the study folder (default: here)")
     parser.add_argument("--out", type=Path, default=Path("_manuscript"))
 

@@ -58,7 +58,9 @@ def test_every_ledger_value_printed_before_is_unchanged(haic):
         new = haic.ledger.peek(key)
         value = new.value
         same = value == old["value"] or (
-            isinstance(value, float) and isinstance(old["value"], float) and abs(value - old["value"]) <= 1e-12
+            isinstance(value, float)
+            and isinstance(old["value"], float)
+            and abs(value - old["value"]) <= 1e-12
         )
         # the method of a wording is the rule that chose it, described anew; the numbers table prints
         # every other method
@@ -95,7 +97,9 @@ def _before_numbers_table(words: list[str]) -> list[str]:
 def test_the_pdf_prints_every_word_it_printed_before(built):
     """The PDF's words, in order, as before: new sections and figures may be added (issue 22 adds a
     sensitivity analysis and a flow diagram), but no word printed before is changed or removed."""
-    old = _normal(_before_numbers_table((BEFORE / "article-words.txt").read_text(encoding="utf-8").split(" ")))
+    old = _normal(
+        _before_numbers_table((BEFORE / "article-words.txt").read_text(encoding="utf-8").split(" "))
+    )
     new = _normal(_before_numbers_table(read_article(built / "manuscript.pdf").tokens()))
     assert len(old) > 7000
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
@@ -142,7 +146,9 @@ def new_study(folder: Path, data: Path, *args: str) -> subprocess.CompletedProce
 
 
 def qrender(folder: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "qrender", str(folder)], capture_output=True, text=True, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "qrender", str(folder)], capture_output=True, text=True, cwd=ROOT
+    )
 
 
 @pytest.fixture(scope="module")
@@ -236,12 +242,23 @@ def _sub(old: str, new: str):
 
 #: name -> (change to the HAIC study file, the key named, the rule's words, the line's text or None)
 BROKEN = {
-    "unknown top-level key": (_sub("followup: os", "follow_up: os"), "follow_up", "unknown key", "follow_up: os"),
+    "unknown top-level key": (
+        _sub("followup: os", "follow_up: os"),
+        "follow_up",
+        "unknown key",
+        "follow_up: os",
+    ),
     "unknown nested key": (
-        _sub("  key: group\n", "  kee: group\n"), "comparison.kee", "unknown key", "kee: group"
+        _sub("  key: group\n", "  kee: group\n"),
+        "comparison.kee",
+        "unknown key",
+        "kee: group",
     ),
     "group column not in the codebook": (
-        _sub("  column: group\n", "  column: arm\n"), "comparison.column", "not in the codebook", "column: arm"
+        _sub("  column: group\n", "  column: arm\n"),
+        "comparison.column",
+        "not in the codebook",
+        "column: arm",
     ),
     "a level not in the codebook": (
         _sub("levels: [first_line, post_ate_beva]", "levels: [first_line, second_line]"),
@@ -264,20 +281,29 @@ BROKEN = {
         "circular derivation",
         None,
     ),
-    "a YAML syntax error": (_sub("  ci_level: 0.95\n", "  ci_level: [0.95\n"), None, "YAML syntax error", None),
+    "a YAML syntax error": (
+        _sub("  ci_level: 0.95\n", "  ci_level: [0.95\n"),
+        None,
+        "YAML syntax error",
+        None,
+    ),
     "an empty file": (lambda text: "", None, "the study file is empty", None),
     "a list instead of sections": (lambda text: "- data\n- endpoints\n", None, "must be a mapping", None),
     "an endpoint from dates and from times": (
         _sub(
             "    landmarks: [6, 12]\n  pfs:",
-            "    landmarks: [6, 12]\n    from_times: {unit: days, sources: [{time: age, status: ecog}]}\n  pfs:",
+            "    landmarks: [6, 12]\n"
+            "    from_times: {unit: days, sources: [{time: age, status: ecog}]}\n  pfs:",
         ),
         "endpoints.os",
         "exactly one of from_dates and from_times",
         None,
     ),
     "an endpoint date that is no date": (
-        _sub("from_dates: {start: haic_start_date, events: [death_date]", "from_dates: {start: age, events: [death_date]"),
+        _sub(
+            "from_dates: {start: haic_start_date, events: [death_date]",
+            "from_dates: {start: age, events: [death_date]",
+        ),
         "endpoints.os.from_dates.start",
         "must be a column of type date",
         None,
@@ -325,13 +351,22 @@ BROKEN = {
         None,
     ),
     "a confidence level above one": (
-        _sub("  ci_level: 0.95", "  ci_level: 1.5"), "settings.ci_level", "less than 1", "ci_level: 1.5"
+        _sub("  ci_level: 0.95", "  ci_level: 1.5"),
+        "settings.ci_level",
+        "less than 1",
+        "ci_level: 1.5",
     ),
     "a follow-up endpoint that is not declared": (
-        _sub("followup: os", "followup: dfs"), None, "'dfs' is not an endpoint", None
+        _sub("followup: os", "followup: dfs"),
+        None,
+        "'dfs' is not an endpoint",
+        None,
     ),
     "a derived column declared twice": (
-        _sub("  - {name: male, from: sex", "  - {name: hbv, from: sex"), None, "hbv declared twice", None
+        _sub("  - {name: male, from: sex", "  - {name: hbv, from: sex"),
+        None,
+        "hbv declared twice",
+        None,
     ),
     "a derivation with two rules": (
         _sub("{name: male, from: sex, is: [M]", "{name: male, from: sex, is: [M], at_least: 1"),
@@ -351,7 +386,12 @@ BROKEN = {
         "at least one condition",
         None,
     ),
-    "an unknown p-value style": (_sub("p_style: journal", "p_style: apa"), "settings.p_style", "journal", None),
+    "an unknown p-value style": (
+        _sub("p_style: journal", "p_style: apa"),
+        "settings.p_style",
+        "journal",
+        None,
+    ),
     "a group key that is no plain name": (
         _sub("  key: group\n", "  key: group\n  keys: {first_line: first-line}\n"),
         "comparison",
@@ -400,7 +440,10 @@ def test_every_problem_of_a_study_file_in_one_report(tmp_path):
     keys = [p.key for p in caught.value.problems]
     # the level replaced also leaves its prose name (`words`) without a level: four problems, one report
     assert keys == [
-        "comparison.levels[1]", "comparison.words.post_ate_beva", "table1.variables[15].column", "cox.candidates[1]"
+        "comparison.levels[1]",
+        "comparison.words.post_ate_beva",
+        "table1.variables[15].column",
+        "cox.candidates[1]",
     ], caught.value.report()
 
 
@@ -412,8 +455,12 @@ def test_a_declared_group_without_patients_is_an_error(tmp_path):
     shutil.copytree(ROOT / "data", folder / "data")
     codebook = folder / "data" / "codebook.yaml"
     source = codebook.read_text(encoding="utf-8")
-    source = source.replace("values: [first_line, post_ate_beva],", "values: [first_line, post_ate_beva, third],")
-    source = source.replace("post_ate_beva: Post-ate-beva HAIC}", "post_ate_beva: Post-ate-beva HAIC, third: Third}")
+    source = source.replace(
+        "values: [first_line, post_ate_beva],", "values: [first_line, post_ate_beva, third],"
+    )
+    source = source.replace(
+        "post_ate_beva: Post-ate-beva HAIC}", "post_ate_beva: Post-ate-beva HAIC, third: Third}"
+    )
     codebook.write_text(source, encoding="utf-8")
     text = HAIC.replace("levels: [first_line, post_ate_beva]", "levels: [first_line, post_ate_beva, third]")
     (folder / "study.yaml").write_text(text, encoding="utf-8")
@@ -452,7 +499,11 @@ ENGINE_FILES = ["prerender.py", "postrender.py"]
 def engine_files() -> list[Path]:
     files = [ROOT / f for f in ENGINE_FILES]
     for package in ENGINE:
-        files += [p for p in (ROOT / package).rglob("*") if p.is_file() and p.suffix in (".py", ".lua", ".typ", ".css")]
+        files += [
+            p
+            for p in (ROOT / package).rglob("*")
+            if p.is_file() and p.suffix in (".py", ".lua", ".typ", ".css")
+        ]
     return sorted(files)
 
 
@@ -483,7 +534,10 @@ def imports_of(path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("analysis")}
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("analysis"):
-            found |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in MODULES else node.module for a in node.names}
+            found |= {
+                f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in MODULES else node.module
+                for a in node.names
+            }
     return {m for m in found if m in MODULES}
 
 

@@ -145,7 +145,8 @@ def test_numbers_table_names_the_keys_and_functions_behind_every_table_cell(resu
     cox_row = rows[rows["Printed"].str.startswith("Cox regression")].iloc[0]
     assert cox_row["Key"] == "os.cox.*, pfs.cox.*" and "analysis.stats.cox.multivariable" in cox_row["Source"]
     baseline_row = rows[rows["Printed"].str.startswith("Baseline")].iloc[0]
-    assert baseline_row["Key"].startswith("baseline.*") and "analysis.stats.baseline" in baseline_row["Source"]
+    assert baseline_row["Key"].startswith("baseline.*")
+    assert "analysis.stats.baseline" in baseline_row["Source"]
 
 
 def test_codebook_table_writes_ranges_as_a_reader_does():

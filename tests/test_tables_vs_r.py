@@ -71,7 +71,8 @@ def export_table_inputs(built: Path, folder: Path) -> Path:
         ["column", "label", "continuous"],
         [[v.column, v.label, "TRUE" if v.continuous else "FALSE"] for v in TABLE1],
     )
-    _write(folder / "covariates.csv", ["name", "label"], [[n, label] for n, label in PLAN.term_labels.items()])
+    labels = [[name, label] for name, label in PLAN.term_labels.items()]
+    _write(folder / "covariates.csv", ["name", "label"], labels)
     _write(
         folder / "settings.csv",
         ["name", "value"],

@@ -124,7 +124,7 @@ def test_ledger_reports_the_values_checked_against_r(cohort_table):
 def test_median_follows_r_where_lifelines_differs():
     """Where the curve sits exactly at one half, R's quantile rule takes the midpoint of the flat stretch
     (with a tolerance for rounding), lifelines the first time its log-scale estimate is <= 0.5 (here
-    4, as exp(sum of logs) lands just above one half): the reason analysis.stats.survival keeps its own rule."""
+    4, as exp(sum of logs) lands just above one half): why analysis.stats.survival keeps its own rule."""
     from lifelines import KaplanMeierFitter
 
     time, event = np.arange(1.0, 7.0), np.ones(6)

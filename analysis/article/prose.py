@@ -147,7 +147,7 @@ def add_word_counts(ledger: Ledger, manuscript: str | Path) -> None:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("paths", nargs="*", default=["manuscript.qmd"], help="manuscripts (default: manuscript.qmd)")
+    parser.add_argument("paths", nargs="*", default=["manuscript.qmd"], help="default: manuscript.qmd")
 
 
 def command(args) -> int:

@@ -107,7 +107,15 @@ def default_text(field) -> str:
 def section(model: type[BaseModel]) -> str:
     title = "study.yaml" if model is Study else model.__name__
     doc = " ".join((model.__doc__ or "").split())
-    lines = [f"## {title}", "", f'<a id="{model.__name__.lower()}"></a>', "", doc, "", "| key | type | | description |"]
+    lines = [
+        f"## {title}",
+        "",
+        f'<a id="{model.__name__.lower()}"></a>',
+        "",
+        doc,
+        "",
+        "| key | type | | description |",
+    ]
     lines.append("|---|---|---|---|")
     for name, field in model.model_fields.items():
         key = field.alias or name
@@ -120,7 +128,9 @@ def section(model: type[BaseModel]) -> str:
 
 def document(example: Path = EXAMPLE) -> str:
     parts = [INTRO, *(section(m) for m in models())]
-    parts.append("## A full example: the HAIC study\n\n```yaml\n" + example.read_text(encoding="utf-8") + "```\n")
+    parts.append(
+        "## A full example: the HAIC study\n\n```yaml\n" + example.read_text(encoding="utf-8") + "```\n"
+    )
     return "\n".join(parts)
 
 
