@@ -189,10 +189,12 @@ def cox_gt(results) -> GT:
     return gt.cols_label(**labels_out).tab_source_note(note + (" " + abbreviations if abbreviations else ""))
 
 
-def at_risk_frame(results, endpoint: str, step: float = 3.0) -> pd.DataFrame:
-    """Numbers at risk by group at regular times (the supplement's table under each KM figure)."""
+def at_risk_frame(results, endpoint: str, step: float | None = None) -> pd.DataFrame:
+    """Numbers at risk by group at regular times (the supplement's table under each KM figure): every
+    3 months, or every 12 when follow-up exceeds 48 months (so that a page holds the columns)."""
     curves = results.curves[endpoint]
     horizon = max(c.time.max() for c in curves.values())
+    step = step or (12.0 if horizon > 48 else 3.0)
     ticks = np.arange(0, horizon + step, step)
     names = group_names(results.plan) | {"all": "All patients"}
     rows = {names[g]: c.at_risk(ticks) for g, c in curves.items()}
