@@ -42,11 +42,11 @@ def project_sources(root: Path) -> list[Path]:
             paths += project.option_files(fmt, key)
     out: list[Path] = []
     for path in paths:
+        # a study folder inside a repository names the shared engine by `../../`: kept as such
         relative = Path(os.path.relpath(path.resolve(), root.resolve()))
-        inside = not relative.parts or relative.parts[0] != ".."
         generated = relative.parts[: len(GENERATED.parts)] == GENERATED.parts
         covered = any(relative.parts[: len(o.parts)] == o.parts for o in out)
-        if inside and not generated and not covered and (root / relative).exists():
+        if not generated and not covered and (root / relative).exists():
             out = [o for o in out if o.parts[: len(relative.parts)] != relative.parts] + [relative]
     return out
 
@@ -89,9 +89,14 @@ def rebuild(root: Path, data: Path | None = None, renderer: str = "qrender") -> 
     name = (file_sha256(source)[:16] if source.is_file() else "project") + f"-{renderer}"
     with open(workdir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one rebuild at a time in this project
+        sources = project_sources(root)
+        # sources outside the project (`../../analysis`) keep their place relative to the copy: the
+        # copy sits as deep in its folder as the project sits below the farthest of them
+        up = max((len([p for p in s.parts if p == ".."]) for s in sources), default=0)
         copy = workdir / name  # one copy per data set and renderer: verifying two never thrashes
         _prune(workdir, keep=copy)
-        copy_sources(root, copy, project_sources(root))
+        copy = copy.joinpath(*root.resolve().parts[len(root.resolve().parts) - up :])
+        copy_sources(root, copy, sources)
         if data is not None and project.data:
             _place_data(Path(data), copy / project.data)
         _share_analysis_cache(root, copy)

@@ -442,7 +442,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--codebook",
         type=Path,
-        default=DEFAULT_CODEBOOK,
+        default=Path("data/codebook.yaml"),
         help="the codebook to check against (default: data/codebook.yaml)",
     )
 

@@ -64,7 +64,7 @@ class Step:
 
 
 def slug(text: str) -> str:
-    """A level as part of a column or key name: 'Lev+5FU' -> 'Lev_5FU'."""
+    """A level as part of a column or key name: 'A+B' -> 'A_B'."""
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_") or "level"
 
 

@@ -107,7 +107,7 @@ class Comparison(Strict):
     keys: dict[str, str] = Field(
         default_factory=dict,
         description="each group's name in ledger keys (`n.<name>`), where the level is no plain word "
-        "('Lev+5FU': lev5fu); default the level itself",
+        "('A+B': a_b); default the level itself",
     )
 
     @field_validator("levels", "reference", mode="before")
