@@ -35,14 +35,17 @@ def project_sources(root: Path) -> list[Path]:
     from qrender.project import QRENDER_CODE, load_project
 
     project = load_project(root)
-    paths = [root / "_quarto.yml", project.article_path, *staleness_inputs(project), QRENDER_CODE]
+    paths = [root / "_quarto.yml", project.article_path, *staleness_inputs(project), *project.filters]
     paths += [root / p for p in project.inputs]
     for fmt in project.formats:
         for key in ("css", "reference-doc", "include-in-header", "include-before-body", "include-after-body"):
             paths += project.option_files(fmt, key)
+    if QRENDER_CODE.is_relative_to(root.resolve()):  # the renderer, where it is part of the project
+        paths.append(QRENDER_CODE)
     out: list[Path] = []
     for path in paths:
-        # a study folder inside a repository names the shared engine by `../../`: kept as such
+        # what _quarto.yml names outside the project (a study folder names the repository's shared
+        # engine by `../../`) keeps its relative place
         relative = Path(os.path.relpath(path.resolve(), root.resolve()))
         generated = relative.parts[: len(GENERATED.parts)] == GENERATED.parts
         covered = any(relative.parts[: len(o.parts)] == o.parts for o in out)
