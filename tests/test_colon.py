@@ -66,7 +66,12 @@ class Built:
 
 
 def squeeze(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    """Text without whitespace or soft hyphens (long cells wrap; Quarto's typst hyphenates words)."""
+    return re.sub(r"[\s\xad]+", "", text)
+
+
+def pdf_text(path: Path) -> str:
+    return squeeze("".join(page.extract_text() for page in PdfReader(path).pages))
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +83,7 @@ def colon(tmp_path_factory) -> Built:
     assert result.returncode == 0, result.stderr[-3000:]
     out = study / "_manuscript"
     ledger = json.loads((out / "numbers.json").read_text(encoding="utf-8"))["entries"]
-    pdf = squeeze("".join(page.extract_text() for page in PdfReader(out / "manuscript.pdf").pages))
+    pdf = pdf_text(out / "manuscript.pdf")
     r = {}
     if shutil.which("Rscript"):
         command = ["Rscript", str(SCRIPT), str(study / "data" / "colon.csv")]
@@ -94,13 +99,12 @@ def test_article_is_built_in_every_format(colon):
 
 
 @needs_quarto
-@pytest.mark.parametrize("name", ["manuscript.pdf", "index.html", "manuscript.docx"])
+@pytest.mark.parametrize("name", ["index.html", "manuscript.docx"])
 def test_quarto_in_the_study_folder_builds_the_same_article(colon, quarto_colon, name):
+    """The Word and HTML articles of both renderers hold the same numbers and phrases; the PDFs are
+    each checked against R below (Quarto's typst template lays out and hyphenates otherwise)."""
     ours, theirs = content(colon.study / "_manuscript" / name), content(quarto_colon / name)
-    if name == "manuscript.pdf":  # page breaks repeat table headers in different places
-        assert set(ours.numbers) == set(theirs.numbers)
-    else:
-        assert ours.numbers == theirs.numbers, (ours.numbers - theirs.numbers, theirs.numbers - ours.numbers)
+    assert ours.numbers == theirs.numbers, (ours.numbers - theirs.numbers, theirs.numbers - ours.numbers)
     assert ours.phrases == theirs.phrases
     assert ours.captions == theirs.captions
     assert ours.references == theirs.references and len(ours.references) >= 8
@@ -116,6 +120,14 @@ def quarto_colon(tmp_path_factory) -> Path:
     errors = [line for line in log.splitlines() if "ERROR" in line or "Traceback" in line]
     assert not errors, errors
     return study / "_manuscript"
+
+
+@pytest.fixture(params=["qrender", pytest.param("quarto", marks=needs_quarto)])
+def pdf(request, colon) -> str:
+    """The text of the PDF built by each renderer (squeezed), for the checks against R."""
+    if request.param == "qrender":
+        return colon.pdf
+    return pdf_text(request.getfixturevalue("quarto_colon") / "manuscript.pdf")
 
 
 def test_verify_from_inside_the_study_folder(colon):
@@ -241,7 +253,7 @@ NOT_COMPUTED = ("config.", "published.", "wording.", "software.", "study.", "man
 
 
 @needs_r
-def test_every_number_in_the_text_is_r_printed_as_the_pdf_prints_it(colon):
+def test_every_number_in_the_text_is_r_printed_as_the_pdf_prints_it(colon, pdf):
     qmd = (colon.study / "manuscript.qmd").read_text(encoding="utf-8")
     checked, missing, absent = 0, [], []
     for key, form in printed_keys(qmd):
@@ -254,7 +266,7 @@ def test_every_number_in_the_text_is_r_printed_as_the_pdf_prints_it(colon):
             continue
         text = printed(colon.r, r_key, form)
         checked += 1
-        if squeeze(text) not in colon.pdf:
+        if squeeze(text) not in pdf:
             absent.append((key, text))
     assert not missing, f"printed numbers R does not compute: {missing}"
     assert not absent, absent
@@ -266,7 +278,7 @@ def _cells(r: dict, column: str, line: str) -> str:
 
 
 @needs_r
-def test_table1_as_r_prints_it(colon):
+def test_table1_as_r_prints_it(colon, pdf):
     """Every line of Table 1 (cells by arm and overall, in print order) and every test's p."""
     lines = sorted({k.rsplit(".", 1)[0] for k in colon.r if re.fullmatch(r"baseline\..+\.overall", k)})
     checked = 0
@@ -276,17 +288,17 @@ def test_table1_as_r_prints_it(colon):
             cells = "".join(colon.r[f"{line}.{arm}"] for arm in [*ARMS, "overall"])
         else:
             cells = _cells(colon.r, column, level)
-        assert squeeze(cells) in colon.pdf, (line, cells)
+        assert squeeze(cells) in pdf, (line, cells)
         checked += 1
     for key in [k for k in colon.r if re.fullmatch(r"baseline\.\w+\.p", k)]:
         text = fmt(key, r_number(colon.r[key]))
-        assert text == colon.ledger[key]["text"] and squeeze(text) in colon.pdf, (key, text)
+        assert text == colon.ledger[key]["text"] and squeeze(text) in pdf, (key, text)
         checked += 1
     assert checked >= 30, checked
 
 
 @needs_r
-def test_cox_table_as_r_prints_it(colon):
+def test_cox_table_as_r_prints_it(colon, pdf):
     """Each row of the Cox table: HR (95% CI) and p, univariable then multivariable, by endpoint."""
     terms = sorted({m.group(1) for k in colon.r if (m := re.match(r"rfs\.cox\.uni\.(.+)\.hr$", k))})
     assert len(terms) == 11, terms  # the two arm contrasts and nine covariates
@@ -297,18 +309,18 @@ def test_cox_table_as_r_prints_it(colon):
                 base = f"{endpoint}.cox.{model}.{term}"
                 hr, ci, p = (r_text(colon.r, f"{base}.{end}") for end in ("hr", "hr.ci", "p"))
                 row += f"{hr} ({ci}) {p}"
-        assert squeeze(row) in colon.pdf, (term, row)
+        assert squeeze(row) in pdf, (term, row)
 
 
 @needs_r
-def test_numbers_at_risk_as_r_prints_them(colon):
+def test_numbers_at_risk_as_r_prints_them(colon, pdf):
     for endpoint in AT_RISK_TABLES:
         for arm, label in ARMS.items():
             months = sorted(
                 int(k.rsplit(".", 1)[1]) for k in colon.r if k.startswith(f"at_risk.{endpoint}.{arm}.")
             )
             row = label + "".join(colon.r[f"at_risk.{endpoint}.{arm}.{m}"] for m in months)
-            assert squeeze(row) in colon.pdf, (endpoint, arm, row)
+            assert squeeze(row) in pdf, (endpoint, arm, row)
 
 
 # --- bad input -------------------------------------------------------------------------------------------

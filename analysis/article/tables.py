@@ -93,10 +93,10 @@ def baseline_gt(results) -> GT:
     # the tests gtsummary's default rule can choose: a rank test, then chi-square or Fisher's
     used = [] if len(plan.groups) < 2 else ["a" if len(plan.groups) == 2 else "d", "b", "c"]
     if used:
-        names = "; ".join(f"{m}, {TEST_NAMES[m]}" for m in sorted(used))
         small = ledger.peek("config.expected_min").text
-        note = f" (used when any expected count is below {small})" if "c" in used else ""
-        gt = gt.tab_source_note(f"Tests: {names}{note}.")
+        note = {"c": f" (used when any expected count is below {small})"}  # Fisher's, after its name
+        names = "; ".join(f"{m}, {TEST_NAMES[m]}{note.get(m, '')}" for m in sorted(used))
+        gt = gt.tab_source_note(f"Tests: {names}.")
     else:
         gt = gt.cols_hide("p")
     return gt.tab_source_note(plan.study.article.abbreviations) if plan.study.article.abbreviations else gt
