@@ -34,6 +34,8 @@ def difference_words(direction: str | None, p: float, group: str, alpha: float =
         return f"was significantly {direction} in {group}"
     if direction:
         return f"was numerically {direction} in {group}, but the difference was not statistically significant"
+    if p < alpha:  # no median and no hazard ratio to say which way
+        return "differed significantly between the groups"
     return "did not differ significantly between the groups"
 
 
