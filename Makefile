@@ -13,11 +13,16 @@ VENV_STAMP := $(VENV)/.lock-$(LOCK_SHA)
 # RENDERER=quarto chooses. The Quarto tests run when it is found and are skipped, saying so, if not.
 QUARTO ?= $(shell command -v quarto 2>/dev/null)
 RENDERER ?= $(if $(QUARTO),quarto,qrender)
+# The study folder to build (default: the HAIC article at the root); `make manuscript STUDY=examples/colon`
+# builds that folder's article with qrender.
+STUDY ?=
 
 .PHONY: manuscript preview test venv r-deps client-deps lint lock bench submission diff clean
 
 manuscript: $(VENV_STAMP)
-ifeq ($(RENDERER),quarto)
+ifneq ($(STUDY),)
+	$(PY) -m qrender $(STUDY)
+else ifeq ($(RENDERER),quarto)
 	@test -n "$(QUARTO)" || { echo "RENDERER=quarto, but no Quarto: set QUARTO or put quarto on PATH" >&2; exit 2; }
 	@echo "Rendering with Quarto ($(QUARTO))"
 	QUARTO_PYTHON="$(abspath $(PY))" "$(QUARTO)" render

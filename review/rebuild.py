@@ -35,18 +35,21 @@ def project_sources(root: Path) -> list[Path]:
     from qrender.project import QRENDER_CODE, load_project
 
     project = load_project(root)
-    paths = [root / "_quarto.yml", project.article_path, *staleness_inputs(project), QRENDER_CODE]
+    paths = [root / "_quarto.yml", project.article_path, *staleness_inputs(project), *project.filters]
     paths += [root / p for p in project.inputs]
     for fmt in project.formats:
         for key in ("css", "reference-doc", "include-in-header", "include-before-body", "include-after-body"):
             paths += project.option_files(fmt, key)
+    if QRENDER_CODE.is_relative_to(root.resolve()):  # the renderer, where it is part of the project
+        paths.append(QRENDER_CODE)
     out: list[Path] = []
     for path in paths:
+        # what _quarto.yml names outside the project (a study folder names the repository's shared
+        # engine by `../../`) keeps its relative place
         relative = Path(os.path.relpath(path.resolve(), root.resolve()))
-        inside = not relative.parts or relative.parts[0] != ".."
         generated = relative.parts[: len(GENERATED.parts)] == GENERATED.parts
         covered = any(relative.parts[: len(o.parts)] == o.parts for o in out)
-        if inside and not generated and not covered and (root / relative).exists():
+        if not generated and not covered and (root / relative).exists():
             out = [o for o in out if o.parts[: len(relative.parts)] != relative.parts] + [relative]
     return out
 
@@ -89,9 +92,14 @@ def rebuild(root: Path, data: Path | None = None, renderer: str = "qrender") -> 
     name = (file_sha256(source)[:16] if source.is_file() else "project") + f"-{renderer}"
     with open(workdir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one rebuild at a time in this project
+        sources = project_sources(root)
+        # sources outside the project (`../../analysis`) keep their place relative to the copy: the
+        # copy sits as deep in its folder as the project sits below the farthest of them
+        up = max((len([p for p in s.parts if p == ".."]) for s in sources), default=0)
         copy = workdir / name  # one copy per data set and renderer: verifying two never thrashes
         _prune(workdir, keep=copy)
-        copy_sources(root, copy, project_sources(root))
+        copy = copy.joinpath(*root.resolve().parts[len(root.resolve().parts) - up :])
+        copy_sources(root, copy, sources)
         if data is not None and project.data:
             _place_data(Path(data), copy / project.data)
         _share_analysis_cache(root, copy)

@@ -71,8 +71,10 @@ def km_figure(
         2, 1, figsize=(6.5, 5.2), height_ratios=[4, 1], sharex=True, gridspec_kw={"hspace": 0.42}
     )
     horizon = max(c.time.max() for c in curves.values())
-    if horizon / tick_step > 16:  # long follow-up: yearly ticks
+    margin = 0.1  # of a tick step, left of time zero
+    if horizon / tick_step > 16:  # long follow-up: yearly ticks, and room for the first numbers at risk
         tick_step = 12.0 * np.ceil(horizon / tick_step / 16 / 2)
+        margin = 0.3
     ticks = np.arange(0, horizon + tick_step, tick_step)
     COLOURS = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(curves)}  # noqa: N806
     for name, curve in curves.items():
@@ -90,7 +92,7 @@ def km_figure(
     ax.set_ylabel(ylabel)
     ax.legend(loc="upper right", frameon=False)
     ax.text(0.98, 0.72, annotation, transform=ax.transAxes, ha="right", va="top", fontsize=8.5)
-    table.set_xlim(-tick_step * 0.1, ticks[-1] + tick_step * 0.1)
+    table.set_xlim(-tick_step * margin, ticks[-1] + tick_step * 0.1)
     ax.set_xticks(ticks)
     table.set_yticks(range(len(curves)))
     table.set_yticklabels([labels[n] for n in reversed(list(curves))], fontsize=8)

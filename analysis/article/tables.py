@@ -93,10 +93,10 @@ def baseline_gt(results) -> GT:
     # the tests gtsummary's default rule can choose: a rank test, then chi-square or Fisher's
     used = [] if len(plan.groups) < 2 else ["a" if len(plan.groups) == 2 else "d", "b", "c"]
     if used:
-        names = "; ".join(f"{m}, {TEST_NAMES[m]}" for m in sorted(used))
         small = ledger.peek("config.expected_min").text
-        note = f" (used when any expected count is below {small})" if "c" in used else ""
-        gt = gt.tab_source_note(f"Tests: {names}{note}.")
+        note = {"c": f" (used when any expected count is below {small})"}  # Fisher's, after its name
+        names = "; ".join(f"{m}, {TEST_NAMES[m]}{note.get(m, '')}" for m in sorted(used))
+        gt = gt.tab_source_note(f"Tests: {names}.")
     else:
         gt = gt.cols_hide("p")
     return gt.tab_source_note(plan.study.article.abbreviations) if plan.study.article.abbreviations else gt
@@ -189,10 +189,12 @@ def cox_gt(results) -> GT:
     return gt.cols_label(**labels_out).tab_source_note(note + (" " + abbreviations if abbreviations else ""))
 
 
-def at_risk_frame(results, endpoint: str, step: float = 3.0) -> pd.DataFrame:
-    """Numbers at risk by group at regular times (the supplement's table under each KM figure)."""
+def at_risk_frame(results, endpoint: str, step: float | None = None) -> pd.DataFrame:
+    """Numbers at risk by group at regular times (the supplement's table under each KM figure): every
+    3 months, or every 12 when follow-up exceeds 48 months (so that a page holds the columns)."""
     curves = results.curves[endpoint]
     horizon = max(c.time.max() for c in curves.values())
+    step = step or (12.0 if horizon > 48 else 3.0)
     ticks = np.arange(0, horizon + step, step)
     names = group_names(results.plan) | {"all": "All patients"}
     rows = {names[g]: c.at_risk(ticks) for g, c in curves.items()}

@@ -25,10 +25,17 @@ def survival_difference(
         direction = None
     else:
         direction = "longer" if median_other > median_ref else "shorter"
+    return difference_words(direction, p, group, alpha)
+
+
+def difference_words(direction: str | None, p: float, group: str, alpha: float = ALPHA) -> str:
+    """The survival comparison in words, from its direction ('longer', 'shorter' or None) and p."""
     if p < alpha and direction:
         return f"was significantly {direction} in {group}"
     if direction:
         return f"was numerically {direction} in {group}, but the difference was not statistically significant"
+    if p < alpha:  # no median and no hazard ratio to say which way
+        return "differed significantly between the groups"
     return "did not differ significantly between the groups"
 
 
@@ -75,7 +82,8 @@ def proportional_hazards(violated: list[str], model: str) -> str:
     """The proportional-hazards finding for one model, naming any term that violated it."""
     if not violated:
         return f"no covariate in the {model} model showed evidence against proportional hazards"
-    return f"the proportional-hazards assumption was doubtful for {', '.join(violated)} in the {model} model"
+    named = series([in_sentence(label) for label in violated])
+    return f"the proportional-hazards assumption was doubtful for {named} in the {model} model"
 
 
 def in_sentence(label: str) -> str:
@@ -148,11 +156,16 @@ def overall_verdict(comparisons: list[tuple[float | None, float | None, float]],
     Worse when any endpoint is significantly shorter; better when any is significantly longer and none
     significantly shorter; similar otherwise.
     """
-    significant = {
-        "longer" if post > first else "shorter"
+    directions = [
+        (None if None in (post, first) or post == first else "longer" if post > first else "shorter", p)
         for post, first, p in comparisons
-        if p < alpha and post is not None and first is not None and post != first
-    }
+    ]
+    return verdict(directions, alpha)
+
+
+def verdict(comparisons: list[tuple[str | None, float]], alpha: float = ALPHA) -> str:
+    """ "better", "similar" or "worse" over (direction, p) of every endpoint, as `overall_verdict`."""
+    significant = {direction for direction, p in comparisons if p < alpha and direction}
     if "shorter" in significant:
         return "worse"
     return "better" if significant else "similar"
@@ -206,14 +219,18 @@ def add_wording(ledger: Ledger, plan: Plan) -> None:
             "cox.zph p < 0.05 for any term",
         )
     if two and plan.study.article.summary:
-        verdict = overall_verdict(comparisons, alpha)
+        chosen = overall_verdict(comparisons, alpha)
         for part, phrases in plan.study.article.summary.items():
             add(
                 f"summary.{part}",
-                getattr(phrases, verdict),
-                f"overall verdict '{verdict}': log-rank p of every endpoint against alpha = {alpha}, "
+                getattr(phrases, chosen),
+                f"overall verdict '{chosen}': log-rank p of every endpoint against alpha = {alpha}, "
                 "direction from the medians",
             )
+    if len(plan.groups) > 2:
+        add_pairwise(ledger, plan, add)
+    add_balance(ledger, plan, add)
+    add_published_comparisons(ledger, plan, add)
     response = plan.study.response
     if response is not None and two:
         if "chi_square" in response.tests and "chi_square_yates" in response.tests:
@@ -263,11 +280,88 @@ def add_wording(ledger: Ledger, plan: Plan) -> None:
         "data are available from the corresponding author on reasonable request and with approval of "
         "the institutional review board."
     )
+    declared = plan.study.article.data_availability
     add(
         "data.availability",
-        synthetic_words if synthetic else real_words,
-        "from the data's metadata (synthetic flag)",
+        " ".join(declared.split()) if declared else synthetic_words if synthetic else real_words,
+        "declared in the study file" if declared else "from the data's metadata (synthetic flag)",
     )
+
+
+def direction(ledger: Ledger, plan: Plan, endpoint: str, key: str) -> str | None:
+    """Whether a group's survival was 'longer' or 'shorter' than the reference's: from the medians when
+    both are reached and differ, else from the unadjusted hazard ratio (HR < 1: longer)."""
+    other, ref = (ledger[f"{endpoint}.median.{g}"].value for g in (key, plan.reference_key))
+    if other is not None and ref is not None and other != ref:
+        return "longer" if other > ref else "shorter"
+    term = next((t for c, t in plan.group_terms.items() if plan.group_key(plan.term_level(c)) == key), None)
+    hr = f"{endpoint}.cox.uni.{term}.hr"
+    if term is None or hr not in ledger or ledger[hr].value == 1:
+        return None
+    return "longer" if ledger[hr].value < 1 else "shorter"
+
+
+def add_pairwise(ledger: Ledger, plan: Plan, add) -> None:
+    """Three or more groups: each group against the reference, by endpoint (`<endpoint>.<group>.difference`)
+    and overall (`summary.<name>.<group>`), from the pairwise log-rank tests."""
+    alpha = plan.settings.alpha
+    ref = plan.group_words(plan.reference_key)
+    method = f"pairwise log-rank p vs alpha = {alpha}; direction from the medians, else the unadjusted HR"
+    for key in plan.arms:
+        if key == plan.reference_key:
+            continue
+        found = []
+        for endpoint in plan.endpoints:
+            p = ledger[f"{endpoint}.logrank.{key}.p"].value
+            found.append((direction(ledger, plan, endpoint, key), p))
+            words = difference_words(*found[-1], f"{plan.group_words(key)} than in {ref}", alpha)
+            add(f"{endpoint}.{key}.difference", words, method)
+        chosen = verdict(found, alpha)
+        for part, phrases in plan.study.article.summary.items():
+            why = f"verdict '{chosen}' over every endpoint: {method}"
+            add(f"summary.{part}.{key}", getattr(phrases, chosen), why)
+
+
+def add_balance(ledger: Ledger, plan: Plan, add) -> None:
+    """Which Table 1 characteristics differed between the groups (`baseline.balance`)."""
+    if len(plan.groups) < 2:
+        return
+    alpha = plan.settings.alpha
+    differing = [
+        in_sentence(line.label)
+        for line in plan.table1
+        if f"baseline.{line.column}.p" in ledger and ledger[f"baseline.{line.column}.p"].value < alpha
+    ]
+    words = (
+        f"{series(differing)} differed significantly between the groups"
+        if differing
+        else "no baseline characteristic differed significantly between the groups"
+    )
+    add("baseline.balance", words, f"Table 1 tests against alpha = {alpha}")
+
+
+def add_published_comparisons(ledger: Ledger, plan: Plan, add) -> None:
+    """For each published figure declared with `compare`, whether it lies within our CI of the same
+    quantity (`published.<key>`), and whether all do (`published.all`)."""
+    from analysis.plan.study import raise_if
+
+    verdicts, problems = [], []
+    for i, item in enumerate(plan.study.published):
+        if item.compare is None:
+            continue
+        if f"{item.compare}.ci_low" not in ledger:
+            rule = "not a ledger key with a confidence interval (e.g. os.cox.uni.<term>.reduction)"
+            problems.append(plan.where.problem(("published", i, "compare"), rule, item.compare))
+            continue
+        low, high = ledger[f"{item.compare}.ci_low"].value, ledger[f"{item.compare}.ci_high"].value
+        inside = low is not None and high is not None and low <= item.value <= high
+        verdicts.append(inside)
+        words = "is consistent with" if inside else "differs from"
+        add(f"published.{item.key}", words, f"published value within our CI of {item.compare}")
+    raise_if(problems, plan.where.file)
+    if verdicts:
+        words = "are consistent with" if all(verdicts) else "differ in part from"
+        add("published.all", words, "every compared published value within our CI")
 
 
 def add_software(ledger: Ledger) -> None:

@@ -338,6 +338,11 @@ class Published(Strict):
     kind: Literal["hr", "percent", "months", "number", "count", "p"] = "number"
     citation: str = Field(description="the reference's key in references.bib")
     what: str = Field(description="what the figure is, in words")
+    digits: int | None = Field(None, ge=0, le=4, description="decimals printed (default: the study's)")
+    compare: str | None = Field(
+        None, description="the ledger key of our estimate of the same quantity, with a CI: "
+        "`wording.published.<key>` says whether the published value lies within that CI"
+    )
 
 
 class Verdict(Strict):
@@ -360,7 +365,13 @@ class Article(Strict):
         "(the prose check refuses any other digit typed by hand)",
     )
     summary: dict[str, Verdict] = Field(
-        default_factory=dict, description="named sentences chosen by the verdict (`wording.summary.<name>`)"
+        default_factory=dict,
+        description="named sentences chosen by the verdict (`wording.summary.<name>`; with three or more "
+        "groups, one per non-reference group against the reference: `wording.summary.<name>.<group>`)",
+    )
+    data_availability: str | None = Field(
+        None, description="the data-availability statement (`wording.data.availability`), where the "
+        "engine's default for real or synthetic data does not fit (e.g. public data)"
     )
 
 

@@ -170,6 +170,16 @@ def add_survival(ledger: Ledger, plan: Plan, data: pd.DataFrame, endpoint: str) 
         text = f"{test.chisq:.2f}"
         ledger.add(f"{endpoint}.logrank.chisq", test.chisq, "number", method, source, text=text, software=test.software)
         ledger.add(f"{endpoint}.logrank.p", test.p, "p", method, source, software=test.software)
+    if len(plan.groups) > 2:  # each group against the reference, as trials with several arms report
+        for g in plan.groups:
+            if g == plan.reference:
+                continue
+            pair = data[data[plan.group_column].astype(str).isin([g, plan.reference])]
+            arm = pair[plan.group_column].astype(str).to_numpy()
+            test = survival.logrank(pair[t].to_numpy(), pair[e].to_numpy(), arm)
+            method = f"log-rank test (R survdiff, rho = 0), {g} vs {plan.reference}, {test.df} df"
+            key = f"{endpoint}.logrank.{plan.group_key(g)}.p"
+            ledger.add(key, test.p, "p", method, "analysis.stats.survival.logrank", software=test.software)
     return curves
 
 
@@ -190,11 +200,19 @@ def add_followup(ledger: Ledger, plan: Plan, data: pd.DataFrame) -> None:
     )
 
 
-def _add_term(ledger: Ledger, key: str, model: cox.CoxModel, name: str, method: str, source: str) -> None:
+def _add_term(
+    ledger: Ledger, key: str, model: cox.CoxModel, name: str, method: str, source: str, group: bool = False
+) -> None:
+    """A term's HR with CI and p; for a group term also the relative reduction in hazard, 1 - HR (with
+    1 - the CI limits), the form in which trials often state their effect ("a 40% reduction")."""
     term = model.terms[name]
     low, high = term.ci
     ledger.add_estimate(f"{key}.hr", term.hr, low, high, "hr", method, source, model.software)
     ledger.add(f"{key}.p", term.p, "p", method, source, software=model.software)
+    if group:
+        method += "; reduction in hazard = 1 - HR"
+        reduction = (1 - term.hr, 1 - high, 1 - low)
+        ledger.add_estimate(f"{key}.reduction", *reduction, "percent", method, source, model.software)
 
 
 def selection_words(plan: Plan) -> str:
@@ -224,6 +242,7 @@ def add_cox(ledger: Ledger, plan: Plan, data: pd.DataFrame, endpoint: str) -> di
                 term,
                 COX_METHOD + "; univariable, complete cases",
                 "analysis.stats.cox.univariable",
+                term in plan.group_terms,
             )
     words = selection_words(plan)
     source = "analysis.stats.cox.select_covariates"
@@ -239,6 +258,7 @@ def add_cox(ledger: Ledger, plan: Plan, data: pd.DataFrame, endpoint: str) -> di
             name,
             COX_METHOD + f"; multivariable: group + covariates with {words}",
             "analysis.stats.cox.multivariable",
+            name in plan.group_terms,
         )
     adjusted = [plan.term_labels[n] for n in model.terms if n not in forced]
     keys = list(dict.fromkeys(plan.term_key(n) for n in model.terms))
@@ -341,7 +361,12 @@ def add_published(ledger: Ledger, plan: Plan) -> None:
     """Figures from the literature that the article compares with, as declared (with their citation)."""
     for item in plan.study.published:
         method = f"published: {item.what} [@{item.citation}]"
-        ledger.add(f"published.{item.key}", item.value, item.kind, method, f"{plan.where.file}: published")
+        text = None
+        if item.digits is not None and item.kind in ("percent", "months", "number", "hr"):
+            shown = 100 * item.value if item.kind == "percent" else item.value
+            text = f"{shown:.{item.digits}f}" + ("%" if item.kind == "percent" else "")
+        source = f"{plan.where.file}: published"
+        ledger.add(f"published.{item.key}", item.value, item.kind, method, source, text=text)
 
 
 def analysis_table(plan: Plan, data: pd.DataFrame) -> pd.DataFrame:
