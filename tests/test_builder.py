@@ -153,11 +153,12 @@ def qrender(folder: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def trial(tmp_path_factory) -> Path:
-    """The generated trial scaffolded by `new` and built with qrender, as a researcher would."""
+    """The generated trial scaffolded by `new` and built by `make manuscript` in its folder, as a
+    researcher would (the Makefile `new` writes runs this engine's qrender)."""
     where = tmp_path_factory.mktemp("trial")
     result = new_study(where / "study", trial_export(where))
     assert result.returncode == 0, result.stderr
-    built = qrender(where / "study")
+    built = subprocess.run(["make", "manuscript"], capture_output=True, text=True, cwd=where / "study")
     assert built.returncode == 0, built.stderr[-3000:]
     return where / "study"
 
