@@ -24,6 +24,7 @@ from analysis.plan.study import STUDY_FILE
 from analysis.results import analyses, consistency
 from analysis.results.analyses import PACKAGES
 from analysis.results.ard import write_ard
+from analysis.results.declared import ReviewerRun, add_reviewer
 from analysis.results.formatting import Style
 from analysis.results.ledger import Ledger
 
@@ -40,6 +41,8 @@ class Results:
     baseline: list = field(default_factory=list)
     plan: Plan | None = None
     flow: list[Step] = field(default_factory=list)
+    #: the declared reviewer analyses' weights, weighted curves and subgroup levels (for the figures)
+    reviewer: ReviewerRun = field(default_factory=ReviewerRun)
     #: the `analysis.cache` entry these results were read from (set on reading, never stored)
     cache_entry: object = None
 
@@ -137,13 +140,14 @@ def run(
     if plan.study.response is not None:
         analyses.add_response(ledger, plan, data)
     blocks = analyses.add_baseline(ledger, plan, data)
+    declared = add_reviewer(ledger, plan, data)
     analyses.add_published(ledger, plan)
     add_wording(ledger, plan)
     if manuscript is not None:
         add_word_counts(ledger, Path(manuscript))
     consistency.check(ledger, plan.arms)
     table = analyses.analysis_table(plan, data)
-    return Results(ledger, cohort, table, models, curves, blocks, plan=plan, flow=flow)
+    return Results(ledger, cohort, table, models, curves, blocks, plan=plan, flow=flow, reviewer=declared)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,0 +1,185 @@
+"""The reviewer analyses a study file declares (`reviewer:`), run into the ledger: the study's names
+(groups, endpoints, columns) turned into the plain arguments of `analysis.results.reviewer`, and
+the words the article chooses from their numbers (`wording.subgroups.<ep>`, `wording.rmst.<ep>`;
+the weighting's is `iptw.<ep>.persistence`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analysis.plan.plan import Plan
+from analysis.results import reviewer
+from analysis.results.ledger import Ledger
+from analysis.stats import weighting
+from analysis.stats.estimability import NotEstimable
+from analysis.stats.survival import kaplan_meier
+
+SOURCE = "analysis.results.declared"
+
+
+@dataclass
+class ReviewerRun:
+    """What the figures need besides the ledger: the weights and the weighted curves per endpoint
+    (by group key), and the subgroup levels shown, per variable: {level value: printed label}."""
+
+    weights: weighting.Weights | NotEstimable | None = None
+    weighted_curves: dict[str, dict] = field(default_factory=dict)
+    #: unweighted curves of the same patients, whose numbers at risk the weighted figure prints
+    at_risk_curves: dict[str, dict] = field(default_factory=dict)
+    subgroup_levels: dict[str, dict] = field(default_factory=dict)
+
+
+def endpoints_of(plan: Plan, declared: list[str] | None) -> list[reviewer.Endpoint]:
+    names = declared or list(plan.endpoints)
+    return [reviewer.Endpoint(e, f"{e}_months", f"{e}_event") for e in names]
+
+
+def subgroup_levels(plan: Plan, data: pd.DataFrame, column: str) -> dict:
+    """A subgroup variable's levels as the data hold them, with their printed labels: the declared
+    or codebook labels in their order, else (a 0/1 column) No and Yes, else the values sorted."""
+    values = data[column].dropna()
+    numeric = pd.api.types.is_numeric_dtype(values)
+    labels = plan.level_labels(column)
+    if labels:
+        return {(int(float(k)) if numeric else k): v for k, v in labels.items()}
+    present = sorted(values.unique().tolist())
+    if numeric and set(present) <= {0, 1}:
+        return {0: "No", 1: "Yes"}
+    return {(int(v) if numeric and float(v).is_integer() else v): str(v) for v in present}
+
+
+def _unweighted_p(plan: Plan, endpoint: str) -> str:
+    """The key of the unweighted p of the group effect: the univariable Cox model's, else log-rank."""
+    if plan.study.cox is not None and len(plan.group_terms) == 1:
+        return f"{endpoint}.cox.uni.{next(iter(plan.group_terms.values()))}.p"
+    return f"{endpoint}.logrank.p"
+
+
+def subgroup_words(ledger: Ledger, plan: Plan, endpoint: str, variables: list[str]) -> str:
+    """Whether the group's HR differed across the levels of any subgroup variable (interaction p)."""
+    alpha = plan.settings.alpha
+    from analysis.article.wording import in_sentence, series
+
+    differing = [
+        in_sentence(plan.column_label(v))
+        for v in variables
+        if (p := ledger.peek(f"subgroup.{endpoint}.{v}.interaction.p").value) is not None and p < alpha
+    ]
+    if not differing:
+        return "did not differ significantly across the levels of any subgroup variable"
+    return f"differed significantly across the levels of {series(differing)}"
+
+
+def rmst_words(ledger: Ledger, plan: Plan, endpoint: str, treated_key: str) -> str:
+    """How the treated group's restricted mean survival time compares with the reference group's."""
+    difference = ledger.peek(f"rmst.{endpoint}.difference").value
+    if difference is None:
+        return "could not be compared: " + ledger.peek(f"rmst.{endpoint}.difference.reason").text
+    if ledger.peek(f"rmst.{endpoint}.difference.p").value >= plan.settings.alpha:
+        return "did not differ significantly between the groups"
+    longer = "longer" if difference > 0 else "shorter"
+    return f"was significantly {longer} in {plan.group_words(treated_key)}"
+
+
+def iptw_words(
+    plan: Plan, estimand: str, stabilised: bool, covariates: list[str], levels: tuple[str, str]
+) -> dict[str, str]:
+    """The Methods' words for the declared weights (`weights`) and the score's covariates."""
+    from analysis.article.wording import in_sentence, series
+
+    reference, treated = (plan.group_words(k) for k in levels)
+    if estimand == "ATT":
+        weights = (
+            f"weights of 1 for {treated} and e/(1 \u2212 e) for {reference}, which weight {reference} "
+            f"to resemble {treated} (the average treatment effect in the treated)"
+        )
+    else:
+        weights = (
+            f"weights of 1/e for {treated} and 1/(1 \u2212 e) for {reference}, which weight both groups to "
+            "resemble the whole cohort (the average treatment effect)"
+        ) + (", each multiplied by its group's share of the patients (stabilised)" if stabilised else "")
+    return {"weights": weights, "covariates": series([in_sentence(plan.column_label(c)) for c in covariates])}
+
+
+def add_reviewer(ledger: Ledger, plan: Plan, data: pd.DataFrame) -> ReviewerRun:
+    """Every analysis the study's `reviewer:` section declares (none: nothing is added)."""
+    spec = plan.study.reviewer
+    run = ReviewerRun()
+    if spec is None or not plan.groups or len(plan.groups) != 2:
+        return run
+    group, keys = plan.group_column, [plan.group_key(g) for g in plan.groups]
+    reference = plan.reference_key
+    levels = (reference, next(k for k in keys if k != reference))
+    keyed = data.assign(**{group: data[group].map(plan.group_key)})  # ledger keys name the groups
+    if spec.iptw is not None:
+        s = spec.iptw
+        endpoints = endpoints_of(plan, s.endpoints)
+        run.weights = reviewer.add_iptw(
+            ledger,
+            keyed,
+            group,
+            levels,
+            list(s.covariates),
+            endpoints,
+            plan.landmarks,
+            s.estimand,
+            s.stabilised,
+            s.trim,
+            alpha=plan.settings.alpha,
+            unweighted_p={e.key: _unweighted_p(plan, e.key) for e in endpoints},
+        )
+        for key, words in iptw_words(plan, s.estimand, s.stabilised, list(s.covariates), levels).items():
+            ledger.add(f"wording.iptw.{key}", words, None, "declared weights and covariates", SOURCE, text=words)
+        threshold = s.balance_threshold
+        ledger.add("iptw.balance_threshold", threshold, None, "declared", SOURCE, text=f"{threshold:g}")
+        if isinstance(run.weights, weighting.Weights):
+            used = keyed.loc[run.weights.index]
+            for e in endpoints:
+                curves, counted = {}, {}
+                for level in levels:
+                    part = (used[group] == level).to_numpy()
+                    time, event = used[e.time].to_numpy()[part], used[e.event].to_numpy()[part]
+                    curves[level] = weighting.weighted_km(time, event, run.weights.weights[part])
+                    counted[level] = kaplan_meier(time, event)
+                run.weighted_curves[e.key], run.at_risk_curves[e.key] = curves, counted
+    if spec.subgroups is not None:
+        s = spec.subgroups
+        run.subgroup_levels = {v: subgroup_levels(plan, keyed, v) for v in s.variables}
+        from analysis.article.wording import in_sentence, series
+
+        names = series([in_sentence(plan.column_label(v)) for v in s.variables])
+        ledger.add("wording.subgroups.variables", names, None, "declared subgroup variables", SOURCE, text=names)
+        endpoints = endpoints_of(plan, s.endpoints)
+        reviewer.add_subgroups(
+            ledger, keyed, group, levels[1], endpoints, {v: list(run.subgroup_levels[v]) for v in s.variables}
+        )
+        for e in endpoints:
+            words = subgroup_words(ledger, plan, e.key, list(s.variables))
+            method = "interaction p below alpha"
+            ledger.add(f"wording.subgroups.{e.key}", words, None, method, SOURCE, text=words)
+    if spec.rmst is not None:
+        horizons = {endpoints_of(plan, [e])[0]: float(h) for e, h in spec.rmst.horizon.items()}
+        reviewer.add_rmst(ledger, keyed, group, levels, horizons)
+        for e in horizons:
+            words = rmst_words(ledger, plan, e.key, levels[1])
+            method = "RMST difference p below alpha"
+            ledger.add(f"wording.rmst.{e.key}", words, None, method, SOURCE, text=words)
+    if spec.evalue is not None:
+        s = spec.evalue
+        for e in endpoints_of(plan, s.endpoints):
+            hr_key = {
+                "iptw": f"iptw.{e.key}.hr",
+                "adjusted": f"{e.key}.cox.multi.{next(iter(plan.group_terms.values()))}.hr",
+                "unadjusted": f"{e.key}.cox.uni.{next(iter(plan.group_terms.values()))}.hr",
+            }[s.hr]
+            if hr_key not in ledger or ledger.peek(hr_key).value is None:
+                reason = f"no estimate of {hr_key}"
+                ledger.add(f"evalue.{e.key}.estimate", None, None, "E-value", SOURCE, text=reviewer.NE)
+                ledger.add(f"evalue.{e.key}.estimate.reason", reason, None, "E-value", SOURCE, text=reason)
+                continue
+            reviewer.add_evalue(ledger, e.key, hr_key, s.outcome)
+    return run
+
