@@ -24,7 +24,7 @@ from analysis.plan.study import STUDY_FILE
 from analysis.results import analyses, consistency
 from analysis.results.analyses import PACKAGES
 from analysis.results.ard import write_ard
-from analysis.results.declared import ReviewerRun, add_reviewer
+from analysis.results.declared import ReviewerRun, add_reviewer, reviewer_columns
 from analysis.results.formatting import Style
 from analysis.results.ledger import Ledger
 
@@ -147,6 +147,8 @@ def run(
         add_word_counts(ledger, Path(manuscript))
     consistency.check(ledger, plan.arms)
     table = analyses.analysis_table(plan, data)
+    extra = [c for c in reviewer_columns(plan) if c not in table.columns]
+    table = table.join(data[extra]) if extra else table  # what the reviewer analyses saw, too
     return Results(ledger, cohort, table, models, curves, blocks, plan=plan, flow=flow, reviewer=declared)
 
 

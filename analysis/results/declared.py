@@ -37,6 +37,15 @@ def endpoints_of(plan: Plan, declared: list[str] | None) -> list[reviewer.Endpoi
     return [reviewer.Endpoint(e, f"{e}_months", f"{e}_event") for e in names]
 
 
+def reviewer_columns(plan: Plan) -> list[str]:
+    """The columns the declared reviewer analyses read besides the endpoints and the group."""
+    spec = plan.study.reviewer
+    if spec is None:
+        return []
+    covariates = spec.iptw.covariates if spec.iptw else []
+    return list(dict.fromkeys([*covariates, *(spec.subgroups.variables if spec.subgroups else [])]))
+
+
 def subgroup_levels(plan: Plan, data: pd.DataFrame, column: str) -> dict:
     """A subgroup variable's levels as the data hold them, with their printed labels: the declared
     or codebook labels in their order, else (a 0/1 column) No and Yes, else the values sorted."""
@@ -132,7 +141,8 @@ def add_reviewer(ledger: Ledger, plan: Plan, data: pd.DataFrame) -> ReviewerRun:
             unweighted_p={e.key: _unweighted_p(plan, e.key) for e in endpoints},
         )
         for key, words in iptw_words(plan, s.estimand, s.stabilised, list(s.covariates), levels).items():
-            ledger.add(f"wording.iptw.{key}", words, None, "declared weights and covariates", SOURCE, text=words)
+            method = "declared weights and covariates"
+            ledger.add(f"wording.iptw.{key}", words, None, method, SOURCE, text=words)
         threshold = s.balance_threshold
         ledger.add("iptw.balance_threshold", threshold, None, "declared", SOURCE, text=f"{threshold:g}")
         if isinstance(run.weights, weighting.Weights):
@@ -151,7 +161,8 @@ def add_reviewer(ledger: Ledger, plan: Plan, data: pd.DataFrame) -> ReviewerRun:
         from analysis.article.wording import in_sentence, series
 
         names = series([in_sentence(plan.column_label(v)) for v in s.variables])
-        ledger.add("wording.subgroups.variables", names, None, "declared subgroup variables", SOURCE, text=names)
+        method = "declared subgroup variables"
+        ledger.add("wording.subgroups.variables", names, None, method, SOURCE, text=names)
         endpoints = endpoints_of(plan, s.endpoints)
         reviewer.add_subgroups(
             ledger, keyed, group, levels[1], endpoints, {v: list(run.subgroup_levels[v]) for v in s.variables}
