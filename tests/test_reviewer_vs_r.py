@@ -114,6 +114,12 @@ def ci(low: float, high: float, digits: int) -> str:
     return f"{low:.{digits}f}\u2013{high:.{digits}f}"
 
 
+def rmst_difference(r: dict[str, float], ep: str) -> tuple[str, str]:
+    """R's RMST difference and its CI as printed (months, one decimal)."""
+    key = f"rmst.{ep}.difference"
+    return f"{r[key]:.1f}", ci(r[f"{key}.lower"], r[f"{key}.upper"], 1)
+
+
 def in_order(text: str, fragments: list[str], what: str) -> None:
     printed, position = compact(text), 0
     for fragment in fragments:
@@ -150,10 +156,8 @@ def test_sensitivity_paragraphs_print_rs_numbers(r, pdf, study):
     fragments += [f"{r['wkm.os.post_ate_beva.median']:.1f}", f"{r['wkm.os.first_line.median']:.1f}"]
     for ep in ("os", "pfs"):
         fragments += [f"{r[f'rmst.{ep}.post_ate_beva']:.1f}", f"{r[f'rmst.{ep}.first_line']:.1f}"]
-        diff = f"{r[f'rmst.{ep}.difference']:.1f}"
-        fragments.append(
-            f"{diff}(95%CI{ci(r[f'rmst.{ep}.difference.lower'], r[f'rmst.{ep}.difference.upper'], 1)})"
-        )
+        estimate, interval = rmst_difference(r, ep)
+        fragments.append(f"{estimate}(95%CI{interval})")
         fragments.append(p_text(r[f"rmst.{ep}.difference.p"]))
     outcome = study["reviewer"]["evalue"]["outcome"]
     for ep in ("os", "pfs"):
@@ -200,9 +204,8 @@ def test_rmst_and_evalue_table_prints_rs_numbers(r, pdf, study):
     fragments = []
     for ep in ("os", "pfs"):
         fragments += [f"{r[f'rmst.{ep}.first_line']:.1f}", f"{r[f'rmst.{ep}.post_ate_beva']:.1f}"]
-        fragments.append(
-            f"{r[f'rmst.{ep}.difference']:.1f}({ci(r[f'rmst.{ep}.difference.lower'], r[f'rmst.{ep}.difference.upper'], 1)})"
-        )
+        estimate, interval = rmst_difference(r, ep)
+        fragments.append(f"{estimate}({interval})")
         fragments.append(p_text(r[f"rmst.{ep}.difference.p"]))
         fragments += [
             f"{r[f'evalue.{ep}.{outcome}.estimate']:.2f}",
