@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.data.endpoints import DAYS_PER_MONTH
+from analysis.plan.schema import Settings
+
+DAYS_PER_MONTH = Settings().days_per_month  # the study file's default, as the HAIC study declares
 
 ACCRUAL_START = np.datetime64("2022-03-01")
 ACCRUAL_END = np.datetime64("2024-07-31")
