@@ -16,7 +16,8 @@ BILIRUBIN_UMOL_PER_MG_DL = 17.1
 def albi_score(data: pd.DataFrame) -> pd.Series:
     """ALBI score = 0.66 log10(bilirubin, umol/L) - 0.085 albumin (g/L) (Johnson et al., J Clin Oncol
     2015;33:550-8), from albumin in g/dL and bilirubin in mg/dL; missing if either is."""
-    return 0.66 * np.log10(data["bilirubin_mg_dl"] * BILIRUBIN_UMOL_PER_MG_DL) - 0.085 * (data["albumin_g_dl"] * 10)
+    bilirubin_umol_l = data["bilirubin_mg_dl"] * BILIRUBIN_UMOL_PER_MG_DL
+    return 0.66 * np.log10(bilirubin_umol_l) - 0.085 * (data["albumin_g_dl"] * 10)
 
 
 def albi_grade(data: pd.DataFrame) -> pd.Series:

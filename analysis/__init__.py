@@ -1,4 +1,4 @@
-"""The HAIC cohort analysis: load and validate the data, compute every reported number once.
+"""The engine of a study's article: load and validate the data, compute every reported number once.
 
 `analysis.run(data_path)` returns the `Results` of one run; `results.ledger[key]` is a number as
 the article prints it, with the method and the function that computed it.

@@ -2,8 +2,9 @@
 
 The key of an entry is the SHA-256 of the study file, the data file (its path and bytes), its
 metadata file, the codebook, the study's derivations module, every source file of the `analysis`
-package, the pinned `requirements.lock` and the Python version. A change to any of them changes the key, so a stale entry can never be found;
-file times play no part. An entry is a folder `.cache/analysis/<key>/` of the study folder holding the run in the
+package, the pinned `requirements.lock` and the Python version. A change to any of them changes the
+key, so a stale entry can never be found; file times play no part. An entry is a folder
+`.cache/analysis/<key>/` of the study folder holding the run in the
 forms its readers need:
 
 - `results.pickle`: the `Results`, for the document's code (`cached_run`);
@@ -62,7 +63,12 @@ def study_inputs(study: Path) -> list[Path]:
     study_file = Path(study) / STUDY_FILE
     files = [study_file]
     try:
-        data = (yaml.load(study_file.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}).get("data") or {}
+        data = (
+            yaml.load(
+                study_file.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            )
+            or {}
+        ).get("data") or {}
     except (OSError, yaml.YAMLError, AttributeError):
         return files  # the analysis itself reports what is wrong with the file
     for key in ("file", "codebook", "derivations"):
@@ -86,7 +92,11 @@ def input_digest(study: str | Path = ".") -> str:
     digest = hashlib.sha256(f"{sys.version}\0".encode())
     for file in input_files(study):
         content = file.read_bytes() if file.exists() else b"<absent>"
-        base = ENGINE if file.resolve().is_relative_to(ENGINE) and not file.resolve().is_relative_to(study.resolve()) else study.resolve()
+        base = (
+            ENGINE
+            if file.resolve().is_relative_to(ENGINE) and not file.resolve().is_relative_to(study.resolve())
+            else study.resolve()
+        )
         name = os.path.relpath(file.resolve(), base)
         digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
     return digest.hexdigest()
@@ -117,7 +127,7 @@ class CachedAnalysis:
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
     def figures_current(self, folder: Path) -> bool:
-        """Whether folder holds the print files of every figure drawn from this run (`analysis.article.drawing`
+        """Whether folder holds the print files of every figure drawn from this run (`article.drawing`
         records them); False when none was drawn yet."""
         from analysis.article.printfiles import current
 

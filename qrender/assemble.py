@@ -130,12 +130,12 @@ def _caption_figures(text: str, labels: Labels) -> str:
     return IMAGE_FIGURE.sub(caption, text)
 
 
-def inline_expressions(text: str, first_line: int, session: Session) -> str:
+def inline_expressions(text: str, start_line: int, session: Session) -> str:
     lines = text.split("\n")
     out = []
     for offset, line in enumerate(lines):
         out.append(
-            INLINE_CODE.sub(lambda m, n=first_line + offset: session.inline(m.group("expr"), n), line)
+            INLINE_CODE.sub(lambda m, n=start_line + offset: session.inline(m.group("expr"), n), line)
         )
     return "\n".join(out)
 
@@ -152,11 +152,11 @@ def lookup_variable(variables: dict, name: str) -> object | None:
     return value
 
 
-def resolve_variables(text: str, first_line: int, variables: dict, name: str) -> str:
+def resolve_variables(text: str, start_line: int, variables: dict, name: str) -> str:
     """Replace `{{< var name >}}` by the variable's Markdown; an unknown name stops the build."""
     lines = text.split("\n")
     for offset, line in enumerate(lines):
-        def value(match: re.Match, line_number: int = first_line + offset) -> str:
+        def value(match: re.Match, line_number: int = start_line + offset) -> str:
             found = lookup_variable(variables, match.group("name"))
             if found is None or isinstance(found, (dict, list)):
                 what = "unknown" if found is None else "not a single value:"

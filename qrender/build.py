@@ -151,7 +151,8 @@ def run_scripts(
         output = _Tee()
         if args[0].endswith(".py") and here:
             script_env = {**env, SHARED_PROCESS: "1"}
-            code = _script_here((project.root / args[0]).resolve(), args[1:], script_env, output, project.root)
+            path = (project.root / args[0]).resolve()
+            code = _script_here(path, args[1:], script_env, output, project.root)
         else:
             command = [python, *args] if args[0].endswith(".py") else args
             result = subprocess.run(

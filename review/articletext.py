@@ -570,7 +570,7 @@ class TableGrid:
     def _body_row_names(self) -> dict[int, str]:
         """Body rows named by their stub, under their row group; a stub indented (by leading
         no-break spaces, as gtsummary lays out a variable's levels) is named under the last stub
-        that was not: "ALBI grade › 1", never a bare "1" that other variables share."""
+        that was not: "Stage › 1", never a bare "1" that other variables share."""
         names, group, parent, count = {}, "", "", 0
         for r, (part, row) in enumerate(self.rows):
             if part == "foot":

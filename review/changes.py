@@ -26,13 +26,25 @@ from review.articletext import Article, Cell, read_article
 
 SUBMISSIONS = Path("submissions")
 HTML = "index.html"
-#: Summary line: what it names, and the ledger keys it adds up.
+#: Summary line: what it names, and the ledger keys it adds up (each endpoint's events are added
+#: between the patients and the follow-up, named by the endpoint's event: `summary_items`).
 SUMMARY = (
     ("patients", ("n.total",)),
-    ("deaths", ("os.events.first_line", "os.events.post_ate_beva")),
-    ("progression or death", ("pfs.events.first_line", "pfs.events.post_ate_beva")),
     ("median follow-up (months)", ("followup.median",)),
 )
+
+
+def summary_items(ledger: Ledger) -> list[tuple[str, tuple[str, ...]]]:
+    """Patients, then per endpoint its events in every group (`endpoints.<name>` names the event),
+    then the follow-up."""
+    keys = ledger.keys()
+    events = []
+    for key in keys:
+        if key.startswith("endpoints.") and key.count(".") == 1:
+            name = key.split(".", 1)[1]
+            counted = tuple(k for k in keys if k.startswith(f"{name}.events."))
+            events.append((f"events ({ledger.peek(key).text})", counted))
+    return [SUMMARY[0], *events, *SUMMARY[1:]]
 UNLISTED = ("software.",)  # the running environment is not a result
 
 
@@ -120,7 +132,7 @@ def _marked_unit(new: Article, unit: int, found: list[Difference], old: Article)
 def summary(old: Ledger, new: Ledger) -> str:
     """Patients, events and follow-up, old -> new."""
     items = []
-    for label, keys in SUMMARY:
+    for label, keys in summary_items(new):
         def value(ledger: Ledger, keys: tuple[str, ...] = keys) -> str:
             if not all(k in ledger for k in keys):
                 return "—"

@@ -31,10 +31,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.data.endpoints import COVARIATES, DAYS_PER_MONTH, GROUP_COVARIATE
+from analysis.plan.plan import Plan
 from analysis.results.formatting import months, p_value
 from analysis.stats import cox, survival
-from synthetic.generate import CUTOFF, Parameters, cohort, draw_baseline, event_days, write_csv
+from synthetic.generate import DAYS_PER_MONTH, Parameters, cohort, draw_baseline, event_days, write_csv
+
+ROOT = Path(__file__).resolve().parents[1]
 
 #: What the study printed, as the ledger must print it (ledger key -> text).
 TARGETS: dict[str, str] = {
@@ -120,15 +122,20 @@ def solve_scales(params: Parameters, endpoint: str) -> Parameters | None:
     return params
 
 
-def analysis_frame(params: Parameters) -> pd.DataFrame:
-    """Endpoints and covariates of the draw, as the loader derives them from the written export."""
-    from analysis.data.endpoints import derive
+def study() -> Plan:
+    """The HAIC study as its study file declares it (the targets are its ledger's keys)."""
+    return Plan.load(ROOT)
 
-    raw = cohort(params)
-    for column in [c for c in raw.columns if c.endswith("_date")]:
-        raw[column] = pd.to_datetime(raw[column].replace("", None))
-    raw["ate_beva_cycles"] = pd.to_numeric(raw["ate_beva_cycles"].replace("", None))
-    return derive(raw, pd.Timestamp(str(CUTOFF)))
+
+def analysis_frame(params: Parameters) -> pd.DataFrame:
+    """Endpoints and covariates of the draw, as the study file derives them from the written export."""
+    plan = study()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "cohort.csv"
+        write_csv(cohort(params), path)
+        shutil.copy(ROOT / "data" / "cohort.meta.yaml", Path(folder) / "cohort.meta.yaml")
+        data, _ = plan.prepare(plan.load_cohort(path))
+    return data
 
 
 def logrank_text(params: Parameters, endpoint: str) -> str:
@@ -140,11 +147,13 @@ def logrank_text(params: Parameters, endpoint: str) -> str:
 
 def group_effect(params: Parameters, endpoint: str) -> cox.Term:
     """The group's term in the multivariable model chosen by the stated rule."""
-    frame = analysis_frame(params)
+    frame, plan = analysis_frame(params), study()
+    group = next(iter(plan.group_terms))
+    rule = plan.study.cox.selection
     model, _ = cox.multivariable(
-        frame, f"{endpoint}_months", f"{endpoint}_event", GROUP_COVARIATE, list(COVARIATES)
+        frame, f"{endpoint}_months", f"{endpoint}_event", [group], plan.candidates, rule.rule, rule.threshold
     )
-    return model.terms[GROUP_COVARIATE]
+    return model.terms[group]
 
 
 def endpoint_search(params: Parameters, endpoint: str, draws: int = DRAWS_PER_ENDPOINT) -> Parameters | None:
@@ -165,12 +174,11 @@ def run_analysis(params: Parameters) -> dict[str, object]:
     """The ledger of `analysis.run` on the written export (the acceptance test of a draw)."""
     from analysis.pipeline import run
 
-    meta = Path(__file__).resolve().parents[1] / "data" / "cohort.meta.yaml"
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "cohort.csv"
         write_csv(cohort(params), path)
-        shutil.copy(meta, Path(folder) / "cohort.meta.yaml")
-        return run(path).ledger
+        shutil.copy(ROOT / "data" / "cohort.meta.yaml", Path(folder) / "cohort.meta.yaml")
+        return run(ROOT, data_path=path).ledger
 
 
 def achieved(ledger) -> Achieved:

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.plan.schema import Settings
-
-DAYS_PER_MONTH = Settings().days_per_month  # the study file's default, as the HAIC study declares
+#: days per month, as the study file declares (settings.days_per_month)
+DAYS_PER_MONTH = 30.4375
 
 ACCRUAL_START = np.datetime64("2022-03-01")
 ACCRUAL_END = np.datetime64("2024-07-31")

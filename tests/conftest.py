@@ -37,6 +37,7 @@ def raw_rows() -> pd.DataFrame:
 
 PROJECT_FILES = [
     "manuscript.qmd", "_quarto.yml", "references.bib", "prerender.py", "postrender.py", "requirements.lock",
+    "study.yaml", "derivations.py",
     "data", "supplement", "analysis", "qrender", "review",
 ]
 PUBLISHED = ROOT.parent / "shared" / "seed" / "published.yaml"

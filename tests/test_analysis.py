@@ -163,7 +163,7 @@ def test_survival_numbers_are_computed_by_lifelines(results):
 
 def test_lifelines_is_imported_where_survival_results_are_computed():
     for module in ("survival", "cox"):
-        source = (ROOT / "analysis" / f"{module}.py").read_text(encoding="utf-8")
+        source = (ROOT / "analysis" / "stats" / f"{module}.py").read_text(encoding="utf-8")
         assert re.search(r"^from lifelines(\.statistics)? import", source, re.M), module
 
 

@@ -18,7 +18,8 @@ def test_the_key_names_every_file_the_study_reads():
     """The cache key covers the study file and every file its data section names (read as plain
     YAML: the key is computed without the analysis stack)."""
     files = {p.resolve() for p in cache.input_files(ROOT)}
-    for name in ("study.yaml", "data/cohort.csv", "data/cohort.meta.yaml", "data/codebook.yaml", "derivations.py"):
+    names = ("study.yaml", "data/cohort.csv", "data/cohort.meta.yaml", "data/codebook.yaml", "derivations.py")
+    for name in names:
         assert (ROOT / name).resolve() in files, name
 
 

@@ -33,7 +33,7 @@ def texts(built) -> dict[str, str]:
 def test_outputs_and_ledger_written(built):
     for name in ("manuscript.pdf", "manuscript.docx", "index.html", "numbers.json", "analysis-data.csv"):
         assert (built / name).exists(), name
-    assert json.loads((built / "numbers.json").read_text())["schema"] == "haic-ledger/1"
+    assert json.loads((built / "numbers.json").read_text())["schema"] == "manuscript-ledger/1"
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "docx", "html"])

@@ -71,7 +71,9 @@ def test_time_and_status_columns_take_the_first_event():
     frame = pd.DataFrame(
         {"t_rec": [100, 300, 400], "s_rec": [1, 0, 0], "t_death": [500, 200, 400], "s_death": [1, 1, 0]}
     )
-    months, event = time_from_times(frame, [("t_rec", "s_rec", "1"), ("t_death", "s_death", "1")], "days", DAYS)
+    months, event = time_from_times(
+        frame, [("t_rec", "s_rec", "1"), ("t_death", "s_death", "1")], "days", DAYS
+    )
     assert list(event) == [1, 1, 0]
     assert months.tolist() == pytest.approx([100 / DAYS, 200 / DAYS, 400 / DAYS])
 
@@ -138,4 +140,7 @@ def test_the_declared_binary_covariates_keep_missing_values_missing():
         "pivka_ge_400": 0,
     }
     assert pd.isna(out.loc[1, "afp_ge_400"]) and out.loc[1, "tumour_gt_10cm"] == 1
-    assert out["child_pugh_class"].tolist() == ["B", "A"] and out["tumour_number_group"].tolist() == ["1", "2to3"]
+    assert out["child_pugh_class"].tolist() == ["B", "A"] and out["tumour_number_group"].tolist() == [
+        "1",
+        "2to3",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,19 @@ from tests.conftest import ROOT
 MANUSCRIPT = ROOT / "manuscript.qmd"
 
 
+def beside_the_study(folder: Path) -> Path:
+    """A manuscript's folder with the HAIC study file, whose `article.names` the check allows."""
+    shutil.copy(ROOT / "study.yaml", folder / "study.yaml")
+    return folder
+
+
 def test_manuscript_has_no_hand_typed_number():
     assert hand_typed_numbers(MANUSCRIPT) == []
 
 
 def test_a_typed_number_is_caught_with_its_line(tmp_path: Path):
     text = MANUSCRIPT.read_text(encoding="utf-8")
-    bad = tmp_path / "manuscript.qmd"
+    bad = beside_the_study(tmp_path) / "manuscript.qmd"
     bad.write_text(
         text.replace(
             "# Introduction {#sec-introduction}\n",
@@ -38,16 +45,20 @@ def test_numbers_in_the_abstract_are_caught(tmp_path: Path):
     text = MANUSCRIPT.read_text(encoding="utf-8").replace(
         "**Conclusion:**", "**Conclusion:** In 83 patients,", 1
     )
-    bad = tmp_path / "manuscript.qmd"
+    bad = beside_the_study(tmp_path) / "manuscript.qmd"
     bad.write_text(text, encoding="utf-8")
     assert [p.value for p in hand_typed_numbers(bad)] == ["83"]
 
 
 def test_allowed_names_pass(tmp_path: Path):
+    """Names with digits pass where the study file beside the manuscript allows them, and only there:
+    the engine allows none of its own."""
     sample = tmp_path / "m.qmd"
     sample.write_text(
         "---\ntitle: x\n---\n\nResponse by RECIST 1.1 in Vp4 after IMbrave150 with 5-FU [@a2020].\n"
     )
+    assert [p.value for p in hand_typed_numbers(sample)] == ["1.1", "Vp4", "IMbrave150", "5-FU"]
+    beside_the_study(tmp_path)
     assert hand_typed_numbers(sample) == []
 
 
@@ -61,15 +72,15 @@ def test_command_line_exits_2_without_traceback_on_a_typed_number(tmp_path: Path
     import subprocess
     import sys
 
-    bad = tmp_path / "manuscript.qmd"
+    bad = beside_the_study(tmp_path) / "manuscript.qmd"
     bad.write_text(MANUSCRIPT.read_text(encoding="utf-8") + "\nAbout 40 patients died.\n", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "analysis.article.prose", str(bad)], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-m", "analysis", "prose", str(bad)], capture_output=True, text=True, cwd=ROOT
     )
     assert result.returncode == 2
     assert "40" in result.stderr and "Traceback" not in result.stderr
     good = subprocess.run(
-        [sys.executable, "-m", "analysis.article.prose", str(MANUSCRIPT)], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-m", "analysis", "prose", str(MANUSCRIPT)], capture_output=True, text=True, cwd=ROOT
     )
     assert good.returncode == 0 and "no hand-typed number" in good.stdout
 

@@ -185,7 +185,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(resubmission, case):
         shutil.rmtree(submissions / tag, ignore_errors=True)
         shutil.copytree(resubmission.old, submissions / tag)
         ledger = json.loads((submissions / tag / "numbers.json").read_text())
-        ledger["schema"] = "haic-ledger/0"
+        ledger["schema"] = "manuscript-ledger/0"
         (submissions / tag / "numbers.json").write_text(json.dumps(ledger))
     else:
         tag = "v2"

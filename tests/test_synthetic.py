@@ -110,7 +110,7 @@ def test_r_prints_the_published_values_too(results, tmp_path, endpoint):
 
 
 def test_responses_agree_between_criteria_and_with_progression(results):
-    data = results.cohort.data
+    data = results.data
     orr = data["recist_bor"].isin(["CR", "PR"])
     assert data["mrecist_bor"].isin(["CR", "PR"])[orr].all()
     assert data["mrecist_bor"].isin(["CR", "PR"]).sum() >= orr.sum()

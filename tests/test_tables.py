@@ -8,15 +8,20 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 import yaml
-from analysis.data.endpoints import DERIVED_LEVELS
 
 import analysis
 from analysis.article import tables
 from analysis.data.codebook import load_codebook
 from analysis.data.cohort import load_cohort
 from analysis.errors import CohortError
+from analysis.plan.plan import Plan
 from analysis.stats import baseline
 from tests.conftest import COHORT, ROOT, write_export
+
+PLAN = Plan.load(ROOT)
+TABLE1 = PLAN.table1
+#: the derived categories and their levels' labels, as the study file declares them
+DERIVED_LEVELS = {d.name: d.levels for d in PLAN.study.derive if d.levels}
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +48,7 @@ def block_lines(frame: pd.DataFrame, label: str) -> list[str]:
 
 def test_levels_print_their_codebook_labels_in_codebook_order(frame):
     codebook = yaml.safe_load((ROOT / "data" / "codebook.yaml").read_text())["columns"]
-    for variable in baseline.TABLE1:
+    for variable in TABLE1:
         if variable.continuous or variable.column in DERIVED_LEVELS:
             continue
         expected = [str(label) for label in codebook[variable.column]["labels"].values()]
@@ -54,7 +59,7 @@ def test_levels_print_their_codebook_labels_in_codebook_order(frame):
 
 
 def test_derived_categories_print_the_labels_declared_where_they_are_derived(frame):
-    derived = {v.column: v.label for v in baseline.TABLE1 if v.column in DERIVED_LEVELS}
+    derived = {v.column: v.label for v in TABLE1 if v.column in DERIVED_LEVELS}
     assert set(derived) == set(DERIVED_LEVELS)
     for column, label in derived.items():
         printed = [line for line in block_lines(frame, label) if line != "Unknown"]
@@ -67,7 +72,7 @@ def test_no_label_is_guessed_from_a_value(frame):
 
 
 def test_percentages_are_of_known_values_and_unknown_only_where_missing(results, frame):
-    data = results.cohort.data
+    data = results.data
     first = data[data["group"] == "first_line"]
     known = first["albi_grade"].notna()
     grade1 = int((first["albi_grade"] == 1).sum())
@@ -95,13 +100,13 @@ def test_a_derived_level_without_a_label_is_refused():
 
 
 def test_response_table_prints_codebook_labels(results):
-    frame = tables.response_frame(results.ledger)
+    frame = tables.response_frame(results)
     assert frame["item"].iloc[0].lstrip("\u00a0") == "Complete response (CR)"
 
 
 def test_a_level_the_codebook_does_not_label_is_named(tmp_path, raw_rows):
     """A value the codebook allows but gives no printed label is an error naming column and value."""
-    codebook = load_codebook()
+    codebook = load_codebook(ROOT / "data" / "codebook.yaml")
     columns = {name: dict(spec) for name, spec in codebook.columns.items()}
     columns["ecog"]["labels"] = {
         level: label for level, label in columns["ecog"]["labels"].items() if level != 1
@@ -118,7 +123,7 @@ def test_a_level_the_codebook_does_not_label_is_named(tmp_path, raw_rows):
 
 def test_every_allowed_value_of_a_labelled_column_has_a_label():
     """The committed codebook labels every value its labelled columns allow (labels set the order)."""
-    for name, spec in load_codebook().columns.items():
+    for name, spec in load_codebook(ROOT / "data" / "codebook.yaml").columns.items():
         if "labels" not in spec:
             continue
         allowed = spec["values"] if "values" in spec else list(range(spec["min"], spec["max"] + 1))
@@ -140,12 +145,13 @@ def test_numbers_table_names_the_keys_and_functions_behind_every_table_cell(resu
     cox_row = rows[rows["Printed"].str.startswith("Cox regression")].iloc[0]
     assert cox_row["Key"] == "os.cox.*, pfs.cox.*" and "analysis.stats.cox.multivariable" in cox_row["Source"]
     baseline_row = rows[rows["Printed"].str.startswith("Baseline")].iloc[0]
-    assert baseline_row["Key"].startswith("baseline.*") and "analysis.stats.baseline" in baseline_row["Source"]
+    assert baseline_row["Key"].startswith("baseline.*")
+    assert "analysis.stats.baseline" in baseline_row["Source"]
 
 
 def test_codebook_table_writes_ranges_as_a_reader_does():
     """Allowed ranges in plain digits with thousands separators (a reader sees 10,000,000, not 1e+07)."""
-    allowed = load_codebook().table().set_index("Column")["Allowed values"]
+    allowed = load_codebook(ROOT / "data" / "codebook.yaml").table().set_index("Column")["Allowed values"]
     assert allowed["afp_ng_ml"] == "0 to 10,000,000"
     assert allowed["bilirubin_mg_dl"] == "0.1 to 30"
     assert allowed["age"] == "18 to 100"

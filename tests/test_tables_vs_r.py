@@ -22,11 +22,7 @@ from pypdf import PdfReader
 
 import analysis
 from analysis.article import tables
-from analysis.data.endpoints import COVARIATES, DERIVED_LEVELS, GROUP_COVARIATE
-from analysis.pipeline import COVARIATE_LABELS
-from analysis.stats.baseline import TABLE1
-from analysis.stats.contingency import MIN_EXPECTED
-from analysis.stats.cox import SELECTION_P
+from analysis.plan.plan import Plan
 from tests.conftest import ROOT
 
 SCRIPT = Path(__file__).parent / "r" / "tables_reference.R"
@@ -38,6 +34,14 @@ CAPTIONS = {
     "at_risk_pfs": "Numbers at risk for progression-free survival",
 }
 AT_RISK_STEP = 3
+
+#: the layout the study file declares (labels are the codebook's or the derivations'; R recomputes
+#: every cell from the data)
+PLAN = Plan.load(ROOT)
+TABLE1 = PLAN.table1
+DERIVED_LEVELS = {d.name: d.levels for d in PLAN.study.derive if d.levels}
+MIN_EXPECTED = PLAN.settings.expected_min
+SELECTION_P = PLAN.study.cox.selection.threshold
 
 pytestmark = pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is installed by `make test`")
 
@@ -67,8 +71,8 @@ def export_table_inputs(built: Path, folder: Path) -> Path:
         ["column", "label", "continuous"],
         [[v.column, v.label, "TRUE" if v.continuous else "FALSE"] for v in TABLE1],
     )
-    names = [GROUP_COVARIATE, *COVARIATES]
-    _write(folder / "covariates.csv", ["name", "label"], [[n, COVARIATE_LABELS[n]] for n in names])
+    labels = [[name, label] for name, label in PLAN.term_labels.items()]
+    _write(folder / "covariates.csv", ["name", "label"], labels)
     _write(
         folder / "settings.csv",
         ["name", "value"],
@@ -126,7 +130,7 @@ def test_r_recomputes_every_row_and_cell(r_rows, results):
     """R's rows cover each table whole: as many rows as the table, and a value for every column."""
     frames = {
         "baseline": tables.baseline_frame(results),
-        "cox": tables.cox_frame(results.ledger),
+        "cox": tables.cox_frame(results),
         "at_risk_os": tables.at_risk_frame(results, "os"),
         "at_risk_pfs": tables.at_risk_frame(results, "pfs"),
     }
@@ -135,6 +139,6 @@ def test_r_recomputes_every_row_and_cell(r_rows, results):
         rows = r_rows[name][headers[name] :]
         assert len(rows) == len(frame), name
         assert {len(row) for row in rows} == {frame.shape[1]}, name
-    response = tables.response_frame(results.ledger)
+    response = tables.response_frame(results)
     criteria = response["criterion"].nunique()
     assert len(r_rows["response"]) == 1 + criteria + len(response)

@@ -103,10 +103,8 @@ def cohort_table(tmp_path_factory) -> tuple[Path, analysis.Results]:
 @pytest.mark.parametrize("endpoint", ["os", "pfs"])
 def test_cohort_multivariable_model_agrees_with_r(cohort_table, endpoint):
     path, results = cohort_table
-    covariates = [
-        analysis.pipeline.GROUP_COVARIATE if k == "group" else k
-        for k in results.ledger[f"{endpoint}.cox.multi.covariates"].value
-    ]
+    columns = {key: column for column, key in results.plan.group_terms.items()}
+    covariates = [columns.get(k, k) for k in results.ledger[f"{endpoint}.cox.multi.covariates"].value]
     data = pd.read_csv(path)
     args = (f"{endpoint}_months", f"{endpoint}_event", "group", covariates, 12.0)
     assert_agree(python_values(data, *args), r_reference(path, *args))
@@ -126,7 +124,7 @@ def test_ledger_reports_the_values_checked_against_r(cohort_table):
 def test_median_follows_r_where_lifelines_differs():
     """Where the curve sits exactly at one half, R's quantile rule takes the midpoint of the flat stretch
     (with a tolerance for rounding), lifelines the first time its log-scale estimate is <= 0.5 (here
-    4, as exp(sum of logs) lands just above one half): the reason analysis.stats.survival keeps its own rule."""
+    4, as exp(sum of logs) lands just above one half): why analysis.stats.survival keeps its own rule."""
     from lifelines import KaplanMeierFitter
 
     time, event = np.arange(1.0, 7.0), np.ones(6)

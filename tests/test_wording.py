@@ -8,7 +8,8 @@ import pytest
 
 import analysis
 from analysis.article import wording
-from tests.conftest import COHORT, write_export
+from analysis.plan.plan import Plan
+from tests.conftest import COHORT, ROOT, write_export
 
 
 def relabelled_cohort(folder, seed: int):
@@ -64,7 +65,7 @@ def test_sentence_changes_when_pfs_difference_is_not_significant(swapped):
     ],
 )
 def test_survival_difference_phrases(post, first, p, expected):
-    assert wording.survival_difference(post, first, p) == expected
+    assert wording.survival_difference(post, first, p, "the post-ate-beva group") == expected
 
 
 def test_adjusted_association_phrases():
@@ -81,13 +82,16 @@ def test_proportional_hazards_sentence_names_violations():
 
 
 def test_adjustment_lists_covariates_in_prose():
-    assert wording.adjustment(["group", "bclc_c", "vp4"]) == (
+    """The covariates by the labels the study file declares, as they read mid-sentence."""
+    plan = Plan.load(ROOT)
+    labels = plan.term_labels
+    assert wording.adjustment([labels["bclc_c"], labels["vp4"]]) == (
         "was adjusted for BCLC stage C or D and main portal trunk thrombosis (Vp4)"
     )
-    assert wording.adjustment(["group", "child_pugh_b", "male", "afp_ge_400"]) == (
+    assert wording.adjustment([labels[c] for c in ("child_pugh_b", "male", "afp_ge_400")]) == (
         "was adjusted for Child-Pugh B (score ≥ 7), male sex and AFP ≥ 400 ng/mL"
     )
-    assert wording.adjustment(["group"]).startswith("contained the treatment group alone")
+    assert wording.adjustment([]).startswith("contained the treatment group alone")
 
 
 def test_overall_verdict_follows_the_survival_comparisons():

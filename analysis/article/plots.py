@@ -90,7 +90,8 @@ def drawers(results) -> dict:
     plan = results.plan
     out = {f"km_{e}": (lambda r, e=e: km(r, e)) for e in plan.endpoints}
     if plan.study.cox is not None:
-        out |= {f"forest_{e}": (lambda r, e=e: forest(r, e)) for e in plan.endpoints}
+        fitted = [e for e in plan.endpoints if results.ledger.peek(f"{e}.cox.multi.covariates").value]
+        out |= {f"forest_{e}": (lambda r, e=e: forest(r, e)) for e in fitted}
     if plan.study.response is not None:
         out["response"] = best_response
     if plan.study.reviewer is not None:

@@ -2,7 +2,8 @@
 say, by content, which files hold which figure.
 
 A figure's content is the SHA-256 of its vector PDF (drawn without dates, so the same drawing gives
-the same bytes) and the resolution. The record `.cache/figures/<content>.json` (in the study folder) lists the SHA-256 of
+the same bytes) and the resolution. The record `.cache/figures/<content>.json` (in the study folder)
+lists the SHA-256 of
 every file written for that content, the 300-dpi PNG a document shows among them; the files are
 current exactly when they still have those hashes. Nothing here draws or imports matplotlib, so a build can
 tell that its figures are current in milliseconds.

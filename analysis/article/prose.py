@@ -80,10 +80,10 @@ def hand_typed_numbers(path: Path) -> list[Problem]:
     problems = []
     parts = [(str(source.front.get(key, "")), 1, key) for key in ("title", "abstract", "running-title")]
     parts.append((source.body, source.body_line, None))
-    for text, first_line, key in parts:
+    for text, start_line, key in parts:
         for offset, line in enumerate(prose_only(text, allowed).split("\n")):
             for match in re.finditer(r"\S*\d\S*", line):
-                where = first_line + offset if key is None else 1
+                where = start_line + offset if key is None else 1
                 column = f"front matter '{key}'" if key else None
                 problems.append(
                     Problem(
@@ -147,7 +147,7 @@ def add_word_counts(ledger: Ledger, manuscript: str | Path) -> None:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("paths", nargs="*", default=["manuscript.qmd"], help="manuscripts (default: manuscript.qmd)")
+    parser.add_argument("paths", nargs="*", default=["manuscript.qmd"], help="default: manuscript.qmd")
 
 
 def command(args) -> int:

@@ -57,9 +57,9 @@ def weighted_km(results, endpoint: str):
     """Kaplan-Meier curves weighted by the propensity weights, with the weighted HR; numbers at risk
     are patients (unweighted)."""
     from analysis.article import figures
-    from analysis.article.plots import _title
 
     ledger, plan = results.ledger, results.plan
+    label = plan.endpoints[endpoint].label
     curves = results.reviewer.weighted_curves[endpoint]
     medians = {g: ledger[f"iptw.{endpoint}.median.{g}"].value for g in curves}
     medians = {g: float("nan") if v is None else v for g, v in medians.items()}
@@ -72,7 +72,7 @@ def weighted_km(results, endpoint: str):
         medians,
         plan.group_labels,
         note,
-        f"{_title(results, endpoint)} probability (weighted)",
+        f"{label[0].upper() + label[1:]} probability (weighted)",
         xlabel=f"Months since {plan.study.article.time_origin}",
         at_risk=results.reviewer.at_risk_curves[endpoint],
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 from great_tables import GT
 
-from analysis.article.tables import INDENT, left_aligned_stub
+from analysis.article.tables import INDENT, Tables, left_aligned_stub
 from analysis.results.reviewer import NE
 
 
@@ -178,14 +178,21 @@ TITLES = {
 }
 
 
-def reviewer_builders(results) -> dict:
-    """The declared reviewer tables by name, as builders (`tables.all_tables` adds them)."""
+def add_reviewer_tables(out: Tables, results) -> Tables:
+    """The declared reviewer tables added to the article's tables (`tables.all_tables`), each with
+    the ledger keys its cells print, as the numbers table names them."""
     spec = results.plan.study.reviewer
-    out = {}
+    if spec is None:
+        return out
+    builders = {}
     if spec.iptw is not None and results.reviewer.weighted_curves:
-        out["balance"] = lambda: balance_gt(results)
+        builders["balance"] = balance_gt
     if spec.subgroups is not None:
-        out["subgroups"] = lambda: subgroups_gt(results)
+        builders["subgroups"] = subgroups_gt
     if spec.rmst is not None or spec.evalue is not None:
-        out["rmst_evalue"] = lambda: rmst_evalue_gt(results)
+        builders["rmst_evalue"] = rmst_evalue_gt
+    for name, build in builders.items():
+        with results.ledger.reading() as keys:
+            out[name] = build(results)
+        out.cells[TITLES[name]] = list(keys)
     return out

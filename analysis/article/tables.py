@@ -238,18 +238,12 @@ def all_tables(results) -> Tables:
     for endpoint in plan.endpoints:
         builders[f"at_risk_{endpoint}"] = lambda e=endpoint: at_risk_gt(results, e)
     builders["codebook"] = lambda: codebook_gt(results)
-    titles = dict(TITLES)
-    if plan.study.reviewer is not None:
-        from analysis.article import reviewer_tables
-
-        builders |= reviewer_tables.reviewer_builders(results)
-        titles |= reviewer_tables.TITLES
     out = Tables()
     for name, build in builders.items():
         with ledger.reading() as keys:
             out[name] = build()
-        if name in titles:
-            out.cells[titles[name]] = list(keys)
+        if name in TITLES:
+            out.cells[TITLES[name]] = list(keys)
     return out
 
 

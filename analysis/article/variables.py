@@ -3,7 +3,7 @@
 Quarto evaluates the front matter (the structured abstract) before the first chunk, so numbers
 there cannot come from the setup chunk; `{{< var KEY.FORM >}}` reads them from `_variables.yml`,
 which the project's pre-render step writes from the same cached analysis. Each ledger key is a
-node of nested mappings (`os.median.first_line` -> `os: median: first_line:`), holding its forms:
+node of nested mappings (`os.median.treated` -> `os: median: treated:`), holding its forms:
 
 - `text`: the number as printed, e.g. `6.8`;
 - `with_ci`: estimate and interval, e.g. `6.8 (95% CI 5.3–9.7)`, where the key has a `.ci` entry;

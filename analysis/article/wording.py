@@ -20,7 +20,7 @@ def survival_difference(
     median_other: float | None, median_ref: float | None, p: float, group: str, alpha: float = ALPHA
 ) -> str:
     """How one group's survival compares with the reference group's, given the log-rank p (`group`:
-    the other group in words, 'the post-ate-beva group')."""
+    the other group in words, 'the treated group')."""
     if median_other is None or median_ref is None or median_other == median_ref:
         direction = None
     else:
@@ -193,6 +193,8 @@ def add_wording(ledger: Ledger, plan: Plan) -> None:
                 f"multivariable Wald p against alpha = {alpha}, direction from the HR",
             )
         chosen = [n for n in ledger[f"{endpoint}.cox.multi.covariates"].value if n not in plan.group_terms.values()]
+        if f"{endpoint}.zph.violated_terms" not in ledger:  # no multivariable model was fitted
+            continue
         add(
             f"{endpoint}.adjustment",
             adjustment([plan.term_labels[n] for n in chosen]),

@@ -101,7 +101,9 @@ def load_codebook(path: Path | str) -> Codebook:
             problems.append(Problem(path.name, None, name, None, "a category column needs its values"))
     for i, order in enumerate(content.get("date_order") or []):
         if not isinstance(order, dict) or not {"later", "earlier", "rule"} <= order.keys():
-            problems.append(Problem(path.name, None, f"date_order[{i}]", None, "needs later, earlier and rule"))
+            problems.append(
+                Problem(path.name, None, f"date_order[{i}]", None, "needs later, earlier and rule")
+            )
     if problems:
         raise CohortError(problems, path.name)
     return Codebook(
@@ -194,7 +196,9 @@ def _applies(column: str, by: str, level: str, levels: list[str]):
 
     def check(df: pd.DataFrame) -> pd.Series:
         member = df[by].astype(str) == level
-        return (member & df[column].notna()) | (~member & df[column].isna()) | ~df[by].astype(str).isin(levels)
+        return (
+            (member & df[column].notna()) | (~member & df[column].isna()) | ~df[by].astype(str).isin(levels)
+        )
 
     return check
 
@@ -213,7 +217,10 @@ def value_schema(codebook: Codebook, present: list[str], cutoff: pd.Timestamp | 
             coerce=True,
         )
     checks = [
-        pa.Check(_after(order["later"], order["earlier"]), name=f"{order.get('column', order['later'])}|{order['rule']}")
+        pa.Check(
+            _after(order["later"], order["earlier"]),
+            name=f"{order.get('column', order['later'])}|{order['rule']}",
+        )
         for order in codebook.date_order
         if order["later"] in present and order["earlier"] in present
     ]

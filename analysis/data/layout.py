@@ -30,7 +30,9 @@ def widen(
         have = set(kinds[rows])
         for kind, name in records.items():
             if kind not in have:
-                rule = f"patient {pid} has no {name} row ({record} = {kind}); each patient needs one per record"
+                rule = (
+                    f"patient {pid} has no {name} row ({record} = {kind}); each patient needs one per record"
+                )
                 problems.append(Problem(file, int(rows[0]) + ROW_OFFSET, patient, pid, rule))
         constant = [c for c in data.columns if c not in varying and c not in (record, patient)]
         part = data.loc[rows, constant]

@@ -1,7 +1,7 @@
 """Recodes declared in the codebook: an export's spellings rewritten to the codebook's own terms.
 
 A hospital export rarely speaks the codebook's words: `Male` for `M`, `pr ` for `PR`, `N/A` for an
-empty cell, `2023/01/05` or an Excel serial number for an ISO date, `>60500` for an AFP above the
+empty cell, `2023/01/05` or an Excel serial number for an ISO date, `>60500` for a laboratory value above the
 assay's range. The codebook's `recodes` section declares which spellings mean what. `recode` rewrites
 every cell before validation and counts each rewrite (column, from, to, rule, rows), so nothing
 changes silently; whatever no declaration covers is left as written, for validation to report.

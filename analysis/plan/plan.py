@@ -64,7 +64,7 @@ class Step:
 
 
 def slug(text: str) -> str:
-    """A level as part of a column or key name: 'Lev+5FU' -> 'Lev_5FU'."""
+    """A level as part of a column or key name: 'A+B' -> 'A_B'."""
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_") or "level"
 
 
@@ -170,7 +170,7 @@ class Plan:
     @cached_property
     def group_terms(self) -> dict[str, str]:
         """The model column of each non-reference group -> its ledger name: `<key>` for two groups,
-        `<key>.<level>` for more. The column is the level's name (`post_ate_beva`), or
+        `<key>.<level>` for more. The column is the level's name (`treated`), or
         `<column>_<level>` when that is taken."""
         c = self.study.comparison
         levels = self._term_levels

@@ -107,7 +107,7 @@ class Comparison(Strict):
     keys: dict[str, str] = Field(
         default_factory=dict,
         description="each group's name in ledger keys (`n.<name>`), where the level is no plain word "
-        "('Lev+5FU': lev5fu); default the level itself",
+        "('A+B': a_b); default the level itself",
     )
 
     @field_validator("levels", "reference", mode="before")
@@ -116,9 +116,7 @@ class Comparison(Strict):
         return _texts(value) if isinstance(value, list) else str(value)
 
     @model_validator(mode="after")
-    def _reference_is_a_level(self) -> Comparison:
-        if self.reference not in self.levels:
-            raise ValueError(f"reference {self.reference!r} is not one of the levels {self.levels}")
+    def _levels_and_keys(self) -> Comparison:
         if len(set(self.levels)) != len(self.levels):
             raise ValueError("a level is listed twice")
         import re
@@ -246,7 +244,7 @@ class Criterion(Strict):
     """Response criteria and the column holding each patient's best response by them."""
 
     id: str = Field(pattern=NAME, description="ledger prefix (`<id>.bor.CR.<group>`)")
-    name: str = Field(description="as printed ('RECIST 1.1')")
+    name: str = Field(description="as printed, with its version")
     column: str
     primary: bool = Field(False, description="the primary criteria: its rates are `orr.<group>`, `dcr.<group>`")
 
@@ -355,7 +353,7 @@ class Article(Strict):
     """The study's words that the engine prints."""
 
     abbreviations: str = Field("", description="the abbreviations footnote of the tables")
-    time_origin: str = Field("the start of follow-up", description="time zero in words ('HAIC start')")
+    time_origin: str = Field("the start of follow-up", description="time zero in words ('randomisation')")
     names: dict[str, str] = Field(
         default_factory=dict,
         description="names with digits the prose may hold, as regular expressions, each with its reason "

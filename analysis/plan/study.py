@@ -112,14 +112,18 @@ def read_study(path: Path) -> tuple[dict, Located]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise StudyError([StudyProblem(name, None, None, None, f"not readable as UTF-8 text ({exc})")], name) from None
+        raise StudyError(
+            [StudyProblem(name, None, None, None, f"not readable as UTF-8 text ({exc})")], name
+        ) from None
     try:
         content = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         words = f"{getattr(exc, 'problem', None) or exc}".replace("\n", " ")
-        raise StudyError([StudyProblem(name, line, None, None, f"YAML syntax error: {words}")], name) from None
+        raise StudyError(
+            [StudyProblem(name, line, None, None, f"YAML syntax error: {words}")], name
+        ) from None
     if content is None:
         raise StudyError([StudyProblem(name, None, None, None, "the study file is empty")], name)
     if not isinstance(content, dict):
@@ -177,7 +181,9 @@ def check_study(
     varying = set()
     if long is not None:
         if long.record not in columns:
-            problems.append(where.problem(("data", "long", "record"), "column not in the codebook", long.record))
+            problems.append(
+                where.problem(("data", "long", "record"), "column not in the codebook", long.record)
+            )
         else:
             declared = [str(v) for v in columns[long.record].get("values", [])]
             for value in long.records:
@@ -232,7 +238,11 @@ def check_study(
     if study.data.derivations is not None and module is None:
         target = folder / study.data.derivations
         if not target.is_file():
-            problems.append(where.problem(("data", "derivations"), "file not found in the study folder", study.data.derivations))
+            problems.append(
+                where.problem(
+                    ("data", "derivations"), "file not found in the study folder", study.data.derivations
+                )
+            )
     for i, step in enumerate(study.population.steps):
         path = ("population", "steps", i, "keep")
         if need((*path, "column"), step.keep.column):
@@ -242,6 +252,9 @@ def check_study(
                     need_levels((*path, name), step.keep.column, values)
     if study.comparison is not None:
         c = study.comparison
+        if c.reference not in c.levels:
+            rule = f"the reference is not one of the levels ({', '.join(c.levels)})"
+            problems.append(where.problem(("comparison", "reference"), rule, c.reference))
         if need(("comparison", "column"), c.column, ("category",)):
             need_levels(("comparison", "levels"), c.column, c.levels)
         for level in c.words:
@@ -250,7 +263,9 @@ def check_study(
     for i, d in enumerate(study.derive):
         path = ("derive", i)
         if d.name in columns or d.name in wide:
-            problems.append(where.problem((*path, "name"), "a derived column may not replace a data column", d.name))
+            problems.append(
+                where.problem((*path, "name"), "a derived column may not replace a data column", d.name)
+            )
         if d.function is not None:
             for j, used in enumerate(d.uses):
                 need((*path, "uses", j), used)
@@ -258,15 +273,21 @@ def check_study(
                 rule = f"no function {d.function} in {study.data.derivations}"
                 problems.append(where.problem((*path, "function"), rule, d.function))
             if module is None and study.data.derivations is None:
-                problems.append(where.problem((*path, "function"), "a function needs data.derivations (the module)", d.function))
+                problems.append(
+                    where.problem(
+                        (*path, "function"), "a function needs data.derivations (the module)", d.function
+                    )
+                )
         elif need((*path, "from"), d.from_):
             if d.is_ is not None:
                 need_levels((*path, "is"), d.from_, d.is_)
             elif kind(d.from_) in ("category", "string", "date"):
                 rule = "a cut-point or bins need a numeric column (use 'is' for levels)"
                 problems.append(where.problem((*path, "from"), rule, d.from_))
-    problems += [where.problem(("derive", i, "uses" if derived[n].function else "from"), rule, n)
-                 for i, n, rule in _cycles(study)]
+    problems += [
+        where.problem(("derive", i, "uses" if derived[n].function else "from"), rule, n)
+        for i, n, rule in _cycles(study)
+    ]
     for name, endpoint in study.endpoints.items():
         path = ("endpoints", name)
         if endpoint.from_dates is not None:
@@ -291,12 +312,18 @@ def check_study(
         need(("table1", "variables", i, "column"), variable.column)
     if study.cox is not None:
         for i, candidate in enumerate(study.cox.candidates):
-            if need(("cox", "candidates", i), candidate) and kind(candidate) in ("category", "string", "date"):
+            if need(("cox", "candidates", i), candidate) and kind(candidate) in (
+                "category",
+                "string",
+                "date",
+            ):
                 rule = "a Cox covariate must be numeric or 0/1 (derive one with 'is' or a cut-point)"
                 problems.append(where.problem(("cox", "candidates", i), rule, candidate))
         for i, chosen in enumerate(study.cox.selection.covariates or []):
             if chosen not in study.cox.candidates:
-                problems.append(where.problem(("cox", "selection", "covariates", i), "not one of the candidates", chosen))
+                problems.append(
+                    where.problem(("cox", "selection", "covariates", i), "not one of the candidates", chosen)
+                )
     if study.reviewer is not None:
         problems += check_reviewer(study, where, need, kind)
     return problems

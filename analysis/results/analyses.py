@@ -66,6 +66,9 @@ def add_study(ledger: Ledger, plan: Plan, cohort: Cohort) -> None:
     synthetic = bool(meta.get("synthetic"))
     text = "synthetic" if synthetic else "real"
     ledger.add("study.synthetic", synthetic, None, "from the data's metadata", source, text=text)
+    for name, endpoint in plan.endpoints.items():
+        event = endpoint.event
+        ledger.add(f"endpoints.{name}", event, None, "the endpoint's event, in words", source, text=event)
     s = plan.settings
     ledger.add(
         "config.ci_level", s.ci_level, None, "confidence level of every interval", source, text=f"{100 * s.ci_level:.0f}%"
@@ -223,6 +226,11 @@ def add_cox(ledger: Ledger, plan: Plan, data: pd.DataFrame, endpoint: str) -> di
                 "analysis.stats.cox.univariable",
             )
     words = selection_words(plan)
+    source = "analysis.stats.cox.select_covariates"
+    if model is None:
+        method = f"selection rule: {words}"
+        ledger.add(f"{endpoint}.cox.multi.covariates", [], None, method, source, text="no covariate")
+        return {f"uni.{k}": v for k, v in screens.items()}
     for name in model.terms:
         _add_term(
             ledger,
@@ -233,7 +241,6 @@ def add_cox(ledger: Ledger, plan: Plan, data: pd.DataFrame, endpoint: str) -> di
             "analysis.stats.cox.multivariable",
         )
     adjusted = [plan.term_labels[n] for n in model.terms if n not in forced]
-    source = "analysis.stats.cox.select_covariates"
     keys = list(dict.fromkeys(plan.term_key(n) for n in model.terms))
     text = ", ".join(adjusted) if adjusted else "no other covariate"
     ledger.add(f"{endpoint}.cox.multi.covariates", keys, None, f"selection rule: {words}", source, text=text)

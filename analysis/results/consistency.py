@@ -38,6 +38,7 @@ def contradictions(ledger: Ledger, groups: list[str] | tuple = ()) -> list[str]:
     """Every relation between printed numbers that does not hold (`groups`: the compared groups)."""
     found = []
     keys = set(ledger.keys())
+    groups = groups or ledger.provenance.get("comparison", {}).get("levels", [])
     total = sum(ledger[f"n.{g}"].value for g in groups)
     if groups and total != ledger["n.total"].value:
         found.append(f"group sizes sum to {total}, total printed as {ledger['n.total'].text}")

@@ -1,7 +1,6 @@
 """The reviewer analyses a study file declares (`reviewer:`), run into the ledger: the study's names
-(groups, endpoints, columns) turned into the plain arguments of `analysis.results.reviewer`, and
-the words the article chooses from their numbers (`wording.subgroups.<ep>`, `wording.rmst.<ep>`;
-the weighting's is `iptw.<ep>.persistence`).
+(groups, endpoints, columns) turned into the plain arguments of `analysis.results.reviewer`. The
+words the article chooses from their numbers are `analysis.article.reviewer_wording`'s.
 """
 
 from __future__ import annotations
@@ -67,52 +66,6 @@ def _unweighted_p(plan: Plan, endpoint: str) -> str:
     return f"{endpoint}.logrank.p"
 
 
-def subgroup_words(ledger: Ledger, plan: Plan, endpoint: str, variables: list[str]) -> str:
-    """Whether the group's HR differed across the levels of any subgroup variable (interaction p)."""
-    alpha = plan.settings.alpha
-    from analysis.article.wording import in_sentence, series
-
-    differing = [
-        in_sentence(plan.column_label(v))
-        for v in variables
-        if (p := ledger.peek(f"subgroup.{endpoint}.{v}.interaction.p").value) is not None and p < alpha
-    ]
-    if not differing:
-        return "did not differ significantly across the levels of any subgroup variable"
-    return f"differed significantly across the levels of {series(differing)}"
-
-
-def rmst_words(ledger: Ledger, plan: Plan, endpoint: str, treated_key: str) -> str:
-    """How the treated group's restricted mean survival time compares with the reference group's."""
-    difference = ledger.peek(f"rmst.{endpoint}.difference").value
-    if difference is None:
-        return "could not be compared: " + ledger.peek(f"rmst.{endpoint}.difference.reason").text
-    if ledger.peek(f"rmst.{endpoint}.difference.p").value >= plan.settings.alpha:
-        return "did not differ significantly between the groups"
-    longer = "longer" if difference > 0 else "shorter"
-    return f"was significantly {longer} in {plan.group_words(treated_key)}"
-
-
-def iptw_words(
-    plan: Plan, estimand: str, stabilised: bool, covariates: list[str], levels: tuple[str, str]
-) -> dict[str, str]:
-    """The Methods' words for the declared weights (`weights`) and the score's covariates."""
-    from analysis.article.wording import in_sentence, series
-
-    reference, treated = (plan.group_words(k) for k in levels)
-    if estimand == "ATT":
-        weights = (
-            f"weights of 1 for {treated} and e/(1 \u2212 e) for {reference}, which weight {reference} "
-            f"to resemble {treated} (the average treatment effect in the treated)"
-        )
-    else:
-        weights = (
-            f"weights of 1/e for {treated} and 1/(1 \u2212 e) for {reference}, which weight both groups to "
-            "resemble the whole cohort (the average treatment effect)"
-        ) + (", each multiplied by its group's share of the patients (stabilised)" if stabilised else "")
-    return {"weights": weights, "covariates": series([in_sentence(plan.column_label(c)) for c in covariates])}
-
-
 def add_reviewer(ledger: Ledger, plan: Plan, data: pd.DataFrame) -> ReviewerRun:
     """Every analysis the study's `reviewer:` section declares (none: nothing is added)."""
     spec = plan.study.reviewer
@@ -140,9 +93,6 @@ def add_reviewer(ledger: Ledger, plan: Plan, data: pd.DataFrame) -> ReviewerRun:
             alpha=plan.settings.alpha,
             unweighted_p={e.key: _unweighted_p(plan, e.key) for e in endpoints},
         )
-        for key, words in iptw_words(plan, s.estimand, s.stabilised, list(s.covariates), levels).items():
-            method = "declared weights and covariates"
-            ledger.add(f"wording.iptw.{key}", words, None, method, SOURCE, text=words)
         threshold = s.balance_threshold
         ledger.add("iptw.balance_threshold", threshold, None, "declared", SOURCE, text=f"{threshold:g}")
         if isinstance(run.weights, weighting.Weights):
@@ -158,26 +108,13 @@ def add_reviewer(ledger: Ledger, plan: Plan, data: pd.DataFrame) -> ReviewerRun:
     if spec.subgroups is not None:
         s = spec.subgroups
         run.subgroup_levels = {v: subgroup_levels(plan, keyed, v) for v in s.variables}
-        from analysis.article.wording import in_sentence, series
-
-        names = series([in_sentence(plan.column_label(v)) for v in s.variables])
-        method = "declared subgroup variables"
-        ledger.add("wording.subgroups.variables", names, None, method, SOURCE, text=names)
         endpoints = endpoints_of(plan, s.endpoints)
         reviewer.add_subgroups(
             ledger, keyed, group, levels[1], endpoints, {v: list(run.subgroup_levels[v]) for v in s.variables}
         )
-        for e in endpoints:
-            words = subgroup_words(ledger, plan, e.key, list(s.variables))
-            method = "interaction p below alpha"
-            ledger.add(f"wording.subgroups.{e.key}", words, None, method, SOURCE, text=words)
     if spec.rmst is not None:
         horizons = {endpoints_of(plan, [e])[0]: float(h) for e, h in spec.rmst.horizon.items()}
         reviewer.add_rmst(ledger, keyed, group, levels, horizons)
-        for e in horizons:
-            words = rmst_words(ledger, plan, e.key, levels[1])
-            method = "RMST difference p below alpha"
-            ledger.add(f"wording.rmst.{e.key}", words, None, method, SOURCE, text=words)
     if spec.evalue is not None:
         s = spec.evalue
         for e in endpoints_of(plan, s.endpoints):

@@ -184,7 +184,13 @@ class Ledger:
         """A p-value as a clause for prose: "p = 0.073" or "p < 0.001"."""
         entry = self[key]
         text = entry.text
-        return Entry(key, entry.value, f"p {text}" if text.startswith("<") else f"p = {text}", entry.method, entry.source)
+        return Entry(
+            key,
+            entry.value,
+            f"p {text}" if text.startswith("<") else f"p = {text}",
+            entry.method,
+            entry.source,
+        )
 
     def with_ci(self, key: str) -> Entry:
         """An estimate with its interval for prose: "6.8 (95% CI 5.3–9.7)"."""

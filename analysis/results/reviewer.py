@@ -250,7 +250,8 @@ def add_rmst(
     for endpoint, horizon in horizons.items():
         ep = endpoint.key
         result = rmst.rmst_difference(data[endpoint.time], data[endpoint.event], data[group], levels, horizon)
-        ledger.add(f"rmst.{ep}.horizon", horizon, None, "RMST horizon (declared)", source, text=f"{horizon:g}")
+        text = f"{horizon:g}"
+        ledger.add(f"rmst.{ep}.horizon", horizon, None, "RMST horizon (declared)", source, text=text)
         method = "restricted mean survival time; difference with survRM2's variance"
         if isinstance(result, NotEstimable):
             _not_estimable(ledger, f"rmst.{ep}.difference", result, method, source)

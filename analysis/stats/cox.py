@@ -129,4 +129,6 @@ def multivariable(
         screens[name] = fit_cox(df, duration, event, list(forced), confidence)
     screens |= univariable(df, duration, event, [c for c in candidates if c not in forced], confidence)
     chosen = select_covariates(screens, forced, rule, threshold, listed)
+    if not chosen:  # a single-arm study whose rule took no candidate: there is no model to fit
+        return None, screens
     return fit_cox(df, duration, event, chosen, confidence), screens

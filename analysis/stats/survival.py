@@ -10,10 +10,12 @@ stretch sitting exactly at 0.5; the two differ whenever the curve lands on one h
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from lifelines import KaplanMeierFitter
+from lifelines.exceptions import StatisticalWarning
 from lifelines.statistics import multivariate_logrank_test
 
 from analysis.stats.software import Software, computed_by
@@ -49,17 +51,26 @@ class KMCurve:
         return float(self.surv[i]), float(self.lower[i]), float(self.upper[i])
 
 
-def kaplan_meier(time: np.ndarray, event: np.ndarray, confidence: float = CONFIDENCE) -> KMCurve:
+def kaplan_meier(
+    time: np.ndarray, event: np.ndarray, confidence: float = CONFIDENCE, weights: np.ndarray | None = None
+) -> KMCurve:
     """Kaplan-Meier estimate of S(t) from times and 0/1 events (lifelines `KaplanMeierFitter`).
 
     lifelines adds a row at time 0 and prints limits of 0 where S = 0; the curve keeps the observed
-    times only and, as R, no limits where S = 0."""
-    fitter = KaplanMeierFitter(alpha=1 - confidence).fit(np.asarray(time, float), np.asarray(event, int))
+    times only and, as R, no limits where S = 0. With `weights` (R's `survfit(weights = w)`), the
+    counts are sums of weights and the curve has no confidence limits (NaN): lifelines' Greenwood
+    limits are not those of a weighted estimate."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)  # lifelines: the weights are not integers
+        fitter = KaplanMeierFitter(alpha=1 - confidence).fit(
+            np.asarray(time, float), np.asarray(event, int), weights=weights
+        )
     table = fitter.event_table
     observed = (table["removed"] > 0).to_numpy()
     surv = fitter.survival_function_.to_numpy()[observed, 0]
     limits = fitter.confidence_interval_survival_function_.to_numpy()[observed]
-    limits = np.where((surv > 0)[:, None], limits, np.nan)
+    limits = np.where((surv > 0)[:, None] & (weights is None), limits, np.nan)
+    method = "Kaplan-Meier estimates" if weights is None else "weighted Kaplan-Meier estimates"
     return KMCurve(
         time=table.index.to_numpy(float)[observed],
         n_risk=table["at_risk"].to_numpy(float)[observed],
@@ -68,7 +79,7 @@ def kaplan_meier(time: np.ndarray, event: np.ndarray, confidence: float = CONFID
         surv=surv,
         lower=limits[:, 0],
         upper=limits[:, 1],
-        software=computed_by("Kaplan-Meier estimates", KaplanMeierFitter),
+        software=computed_by(method, KaplanMeierFitter),
     )
 
 

@@ -19,7 +19,7 @@ before and after weighting, weighted Kaplan-Meier curves and the weighted Cox mo
   estimates only: Greenwood limits on weighted counts ignore that the weights are estimated.
 - Weighted Cox: lifelines' `CoxPHFitter` with weights (Efron ties, as R's `coxph`) for the estimate;
   its robust variance is our own code, because lifelines' score residuals ignore ties (its own
-  TODO; 3e-4 relative off R's robust SE on the HAIC PFS data) and take O(n^2) time. We compute R's:
+  TODO; 3e-4 relative off R's robust SE on the first study's PFS data) and take O(n^2) time. We compute R's:
   the weighted dfbeta residuals of the Efron partial likelihood, summed as D'D
   (`coxph(..., weights = w, robust = TRUE)`).
 """
@@ -32,13 +32,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines import CoxPHFitter
 from lifelines.exceptions import StatisticalWarning
 from scipy import stats
 
 from analysis.stats.estimability import NotEstimable
 from analysis.stats.software import Software, computed_by
-from analysis.stats.survival import CONFIDENCE, KMCurve, median_survival
+from analysis.stats.survival import CONFIDENCE, KMCurve, kaplan_meier, median_survival
 
 ESTIMANDS = ("ATE", "ATT")
 #: A score this close to 0 or 1 means the covariates (nearly) separate the groups.
@@ -210,23 +210,7 @@ def balance(df: pd.DataFrame, weights: Weights, covariates: list[str]) -> list[B
 def weighted_km(time: np.ndarray, event: np.ndarray, weights: np.ndarray) -> KMCurve:
     """The weighted Kaplan-Meier estimate (lifelines; R's `survfit(weights = w)`), as a `KMCurve`
     without confidence limits (NaN); `n_risk`, `n_event`, `n_censor` are sums of weights."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", StatisticalWarning)  # lifelines: the weights are not integers
-        fitter = KaplanMeierFitter().fit(np.asarray(time, float), np.asarray(event, int), weights=weights)
-    table = fitter.event_table
-    observed = (table["removed"] > 0).to_numpy()
-    surv = fitter.survival_function_.to_numpy()[observed, 0]
-    missing = np.full(len(surv), np.nan)
-    return KMCurve(
-        time=table.index.to_numpy(float)[observed],
-        n_risk=table["at_risk"].to_numpy(float)[observed],
-        n_event=table["observed"].to_numpy(float)[observed],
-        n_censor=table["censored"].to_numpy(float)[observed],
-        surv=surv,
-        lower=missing,
-        upper=missing,
-        software=computed_by("weighted Kaplan-Meier estimates", KaplanMeierFitter),
-    )
+    return kaplan_meier(time, event, weights=np.asarray(weights, float))
 
 
 def weighted_median(curve: KMCurve) -> float:
