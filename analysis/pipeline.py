@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.article.prose import add_word_counts
+from analysis.article.reviewer_wording import add_reviewer_wording
 from analysis.article.wording import add_wording
 from analysis.data.cohort import Cohort
 from analysis.data.recode import write_log
@@ -24,6 +25,7 @@ from analysis.plan.study import STUDY_FILE
 from analysis.results import analyses, consistency
 from analysis.results.analyses import PACKAGES
 from analysis.results.ard import write_ard
+from analysis.results.declared import ReviewerRun, add_reviewer, reviewer_columns
 from analysis.results.formatting import Style
 from analysis.results.ledger import Ledger
 
@@ -42,6 +44,8 @@ class Results:
     flow: list[Step] = field(default_factory=list)
     #: the prepared analysis data: every column, derived ones included, of the patients analysed
     data: pd.DataFrame | None = None
+    #: the declared reviewer analyses' weights, weighted curves and subgroup levels (for the figures)
+    reviewer: ReviewerRun = field(default_factory=ReviewerRun)
     #: the `analysis.cache` entry these results were read from (set on reading, never stored)
     cache_entry: object = None
 
@@ -50,9 +54,9 @@ class Results:
 
     @property
     def tables(self) -> dict:
-        from analysis.article import tables
+        from analysis.article import reviewer_tables, tables
 
-        return tables.all_tables(self)
+        return reviewer_tables.add_reviewer_tables(tables.all_tables(self), self)
 
     def figures(self, folder: Path | str = "figures", write: bool = True) -> dict:
         from analysis.article import plots
@@ -139,13 +143,19 @@ def run(
     if plan.study.response is not None:
         analyses.add_response(ledger, plan, data)
     blocks = analyses.add_baseline(ledger, plan, data)
+    declared = add_reviewer(ledger, plan, data)
+    add_reviewer_wording(ledger, plan)
     analyses.add_published(ledger, plan)
     add_wording(ledger, plan)
     if manuscript is not None:
         add_word_counts(ledger, Path(manuscript))
     consistency.check(ledger, plan.arms)
     table = analyses.analysis_table(plan, data)
-    return Results(ledger, cohort, table, models, curves, blocks, plan=plan, flow=flow, data=data)
+    extra = [c for c in reviewer_columns(plan) if c not in table.columns]
+    table = table.join(data[extra]) if extra else table  # what the reviewer analyses saw, too
+    return Results(
+        ledger, cohort, table, models, curves, blocks, plan=plan, flow=flow, data=data, reviewer=declared
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

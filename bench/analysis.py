@@ -1,6 +1,7 @@
 """Time `analysis.run` (plus figures) on the 100-patient cohort and on generated cohorts.
 
-Usage: .venv/bin/python bench/analysis.py [SIZES...]   (default: 100 10000 100000 1000000)
+Usage: .venv/bin/python bench/analysis.py [--reviewer] [SIZES...]   (default: 100 10000 100000 1000000)
+--reviewer runs each size twice: with the study's declared reviewer analyses and without them.
 Each size runs in a fresh process, so the time includes imports and the peak memory is its own.
 Prints a Markdown table, with the CPU time of `analysis.run` beside its wall time (the machine is
 shared, so the wall time includes waiting). Targets for `analysis.run` including imports: 100
@@ -26,7 +27,14 @@ def cpu():
     return usage.ru_utime + usage.ru_stime
 start = time.perf_counter()
 import analysis
-results = analysis.run(sys.argv[1])
+from pathlib import Path
+from analysis.pipeline import study_folder_of
+from analysis.plan.plan import Plan
+plan = Plan.load(study_folder_of(Path(sys.argv[1])))
+if sys.argv[3] == "without":  # the study as declared, but without its reviewer analyses
+    plan = Plan(plan.study.model_copy(update={"reviewer": None}), plan.codebook, plan.folder, plan.where,
+                plan.module)
+results = analysis.run(plan, data_path=sys.argv[1])
 ran, ran_cpu = time.perf_counter() - start, cpu()
 results.figures(sys.argv[2])
 total = time.perf_counter() - start
@@ -35,9 +43,10 @@ print(json.dumps({"run": ran, "run_cpu": ran_cpu, "total": total, "peak_mb": pea
 """
 
 
-def measure(data: Path, figures: Path) -> dict:
+def measure(data: Path, figures: Path, variant: str = "with") -> dict:
+    """One size in a fresh process: the study as declared (`with`) or without its reviewer section."""
     result = subprocess.run(
-        [sys.executable, "-c", CHILD, str(data), str(figures)],
+        [sys.executable, "-c", CHILD, str(data), str(figures), variant],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -47,11 +56,11 @@ def measure(data: Path, figures: Path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def main(sizes: list[int]) -> None:
+def main(sizes: list[int], variants: tuple[str, ...] = ("with",)) -> None:
     rows = [
-        "| patients | generate (s) | analysis.run incl. imports (s) | its CPU time (s) | with figures (s) "
-        "| peak memory (MB) |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| patients | reviewer analyses | generate (s) | analysis.run incl. imports (s) | its CPU time (s) "
+        "| with figures (s) | peak memory (MB) |",
+        "|---:|:---|---:|---:|---:|---:|---:|",
     ]
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
@@ -69,14 +78,18 @@ def main(sizes: list[int]) -> None:
                 )
                 shutil.copy(ROOT / "data" / "cohort.meta.yaml", folder / f"cohort-{n}.meta.yaml")
                 made = time.perf_counter() - started
-            m = measure(data, folder / f"figures-{n}")
-            rows.append(
-                f"| {n:,} | {made:.1f} | {m['run']:.1f} | {m['run_cpu']:.1f} | {m['total']:.1f} "
-                f"| {m['peak_mb']:,.0f} |"
-            )
-            print(rows[-1], file=sys.stderr, flush=True)
+            for variant in variants:
+                m = measure(data, folder / f"figures-{n}-{variant}", variant)
+                rows.append(
+                    f"| {n:,} | {variant} | {made:.1f} | {m['run']:.1f} | {m['run_cpu']:.1f} "
+                    f"| {m['total']:.1f} | {m['peak_mb']:,.0f} |"
+                )
+                print(rows[-1], file=sys.stderr, flush=True)
     print("\n".join(rows))
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [100, 10_000, 100_000, 1_000_000])
+    arguments = sys.argv[1:]
+    # --reviewer: each size with the study's reviewer analyses and without them, to show their cost
+    variants = ("with", "without") if "--reviewer" in arguments else ("with",)
+    main([int(a) for a in arguments if a != "--reviewer"] or [100, 10_000, 100_000, 1_000_000], variants)

@@ -64,9 +64,11 @@ def km_figure(
     ylabel: str,
     tick_step: float = 6.0,
     xlabel: str = "Months",
+    at_risk: dict[str, KMCurve] | None = None,
 ) -> plt.Figure:
     """Kaplan-Meier curves by group (printed as `labels` name them) with censor marks, median lines
-    and a numbers-at-risk table."""
+    and a numbers-at-risk table (counted on `at_risk`'s curves when given: weighted curves hold sums
+    of weights, not patients)."""
     fig, (ax, table) = plt.subplots(
         2, 1, figsize=(6.5, 5.2), height_ratios=[4, 1], sharex=True, gridspec_kw={"hspace": 0.42}
     )
@@ -96,7 +98,7 @@ def km_figure(
     ax.set_xticks(ticks)
     table.set_yticks(range(len(curves)))
     table.set_yticklabels([labels[n] for n in reversed(list(curves))], fontsize=8)
-    for i, (name, curve) in enumerate(reversed(list(curves.items()))):
+    for i, (name, curve) in enumerate(reversed(list((at_risk or curves).items()))):
         for t, n in zip(ticks, curve.at_risk(ticks), strict=True):
             table.text(t, i, str(n), ha="center", va="center", fontsize=8, color=COLOURS[name])
     table.set_ylim(-0.6, len(curves) - 0.4)

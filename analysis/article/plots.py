@@ -94,6 +94,10 @@ def drawers(results) -> dict:
         out |= {f"forest_{e}": (lambda r, e=e: forest(r, e)) for e in fitted}
     if plan.study.response is not None:
         out["response"] = best_response
+    if plan.study.reviewer is not None:
+        from analysis.article.reviewer_plots import reviewer_drawers
+
+        out |= reviewer_drawers(results)
     return out
 
 

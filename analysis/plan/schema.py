@@ -390,6 +390,7 @@ class Study(Strict):
     settings: Settings = Field(default_factory=Settings)
     published: list[Published] = Field(default_factory=list)
     article: Article = Field(default_factory=Article)
+    reviewer: Reviewer | None = None
 
     @model_validator(mode="after")
     def _names(self) -> Study:
@@ -400,3 +401,77 @@ class Study(Strict):
         if twice:
             raise ValueError(f"derive: {', '.join(twice)} declared twice")
         return self
+
+
+# --- what reviewers ask of a non-randomised comparison (each analysis optional) --------------------
+
+
+class Flow(Strict):
+    """The patient flow diagram (STROBE item 13) from the population steps: the source box is
+    `population.source`, one side box per step with its exclusions, the patients analysed, the groups."""
+
+    analysed: str = Field("Patients analysed", description="the box of the patients analysed")
+    exclusions: dict[str, str] = Field(
+        default_factory=dict,
+        description="step id -> the words of its exclusion box; default 'Excluded: not <step label>'",
+    )
+
+
+class Iptw(Strict):
+    """Propensity-score weighting of the two groups (the non-reference level is 'treated'): the score
+    from a logistic model on the covariates, weights, balance, weighted Kaplan-Meier and Cox."""
+
+    covariates: list[str] = Field(min_length=1, description="covariate columns of the score (numeric or 0/1)")
+    estimand: Literal["ATE", "ATT"] = Field(
+        "ATE", description="ATE: the whole cohort; ATT: the treated group"
+    )
+    stabilised: bool = Field(False, description="stabilised ATE weights (each group's share of patients)")
+    trim: float | None = Field(
+        None, gt=50, lt=100, description="weights above this percentile set to it (none: no trimming)"
+    )
+    endpoints: list[str] | None = Field(None, description="endpoints analysed (default: all)")
+    balance_threshold: float = Field(0.1, gt=0, description="the SMD a covariate is balanced under")
+
+    @model_validator(mode="after")
+    def _stabilised_ate(self) -> Iptw:
+        if self.stabilised and self.estimand != "ATE":
+            raise ValueError("stabilised weights are defined for the ATE (ATT weights need no stabilisation)")
+        return self
+
+
+class Subgroups(Strict):
+    """The group's HR within each level of each subgroup variable, and the p-value for interaction."""
+
+    variables: list[str] = Field(min_length=1, description="subgroup columns (categories or 0/1)")
+    endpoints: list[str] | None = Field(None, description="endpoints analysed (default: all)")
+
+
+class RmstSpec(Strict):
+    """Restricted mean survival time per group and its difference, up to a horizon per endpoint."""
+
+    horizon: dict[str, float] = Field(min_length=1, description="endpoint -> horizon in months")
+
+
+class EValueSpec(Strict):
+    """E-values (VanderWeele and Ding 2017) of the group's HR and of its CI limit closer to 1."""
+
+    endpoints: list[str] | None = Field(None, description="endpoints (default: all)")
+    hr: Literal["iptw", "adjusted", "unadjusted"] = Field(
+        "iptw", description="which HR: the IPTW-weighted, the multivariable or the univariable Cox model's"
+    )
+    outcome: Literal["common", "rare"] = Field(
+        "common", description="common (over 15% had the event: the square-root transform) or rare"
+    )
+
+
+class Reviewer(Strict):
+    """Analyses reviewers ask of a non-randomised two-group comparison, each declared or omitted."""
+
+    flow: Flow | None = None
+    iptw: Iptw | None = None
+    subgroups: Subgroups | None = None
+    rmst: RmstSpec | None = None
+    evalue: EValueSpec | None = None
+
+
+Study.model_rebuild()  # the study refers to the reviewer section, defined after it

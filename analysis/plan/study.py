@@ -324,6 +324,51 @@ def check_study(
                 problems.append(
                     where.problem(("cox", "selection", "covariates", i), "not one of the candidates", chosen)
                 )
+    if study.reviewer is not None:
+        problems += check_reviewer(study, where, need, kind)
+    return problems
+
+
+def check_reviewer(study: Study, where: Located, need, kind) -> list[StudyProblem]:
+    """The reviewer section's names: two groups compared, endpoints and steps that exist, columns in
+    the codebook or derived (`need` records those itself), the HR an E-value reads declared."""
+    problems: list[StudyProblem] = []
+    r = study.reviewer
+    base = ("reviewer",)
+    analyses = [name for name in ("iptw", "subgroups", "rmst", "evalue") if getattr(r, name) is not None]
+    if analyses and (study.comparison is None or len(study.comparison.levels) != 2):
+        rule = "compares two groups: declare a comparison of two levels"
+        problems += [where.problem((*base, name), rule) for name in analyses]
+    steps = [step.id for step in study.population.steps]
+    for step in r.flow.exclusions if r.flow else []:
+        if step not in steps:
+            rule = f"not a step of population.steps ({', '.join(steps) or 'none'})"
+            problems.append(where.problem((*base, "flow", "exclusions", step), rule, step))
+    for name in ("iptw", "subgroups", "evalue"):
+        for i, endpoint in enumerate(getattr(getattr(r, name), "endpoints", None) or []):
+            if endpoint not in study.endpoints:
+                rule = f"not an endpoint ({', '.join(study.endpoints)})"
+                problems.append(where.problem((*base, name, "endpoints", i), rule, endpoint))
+    for endpoint in r.rmst.horizon if r.rmst else {}:
+        if endpoint not in study.endpoints:
+            rule = f"not an endpoint ({', '.join(study.endpoints)})"
+            problems.append(where.problem((*base, "rmst", "horizon", endpoint), rule, endpoint))
+    for i, column in enumerate(r.iptw.covariates if r.iptw else []):
+        path = (*base, "iptw", "covariates", i)
+        if need(path, column) and kind(column) in ("category", "string", "date"):
+            rule = "a propensity covariate must be numeric or 0/1 (derive one with 'is' or a cut-point)"
+            problems.append(where.problem(path, rule, column))
+    for i, column in enumerate(r.subgroups.variables if r.subgroups else []):
+        path = (*base, "subgroups", "variables", i)
+        if need(path, column) and kind(column) in ("number", "date", "string"):
+            rule = "a subgroup variable must be a category or 0/1 (derive one with 'is', a cut-point or bins)"
+            problems.append(where.problem(path, rule, column))
+    if r.evalue is not None:
+        needed = {"iptw": r.iptw, "adjusted": study.cox, "unadjusted": study.cox}[r.evalue.hr]
+        if needed is None:
+            section = "reviewer.iptw" if r.evalue.hr == "iptw" else "cox"
+            rule = f"needs the {section} section"
+            problems.append(where.problem((*base, "evalue", "hr"), rule, r.evalue.hr))
     return problems
 
 

@@ -164,7 +164,7 @@ def _add_weighted_endpoint(
     cox = weighting.weighted_cox(time, event, weights.treated, weights.weights)
     method = "weighted Cox model (Efron ties) with robust sandwich variance"
     ledger.add_estimate(f"iptw.{ep}.hr", cox.hr, *cox.ci, "hr", method, source, cox.software)
-    ledger.add(f"iptw.{ep}.p", cox.p, "p", method, source, software=cox.software)
+    ledger.add(f"iptw.{ep}.p", cox.p, "p", method, source, software=weighting.ROBUST)
     ledger.add(
         f"iptw.{ep}.se",
         cox.se,
@@ -172,7 +172,7 @@ def _add_weighted_endpoint(
         method + "; robust SE of the log HR",
         source,
         text=f"{cox.se:.3f}",
-        software=cox.software,
+        software=weighting.ROBUST,
     )
     if unweighted_p and ep in unweighted_p:
         before = ledger.peek(unweighted_p[ep]).value < alpha
@@ -250,7 +250,8 @@ def add_rmst(
     for endpoint, horizon in horizons.items():
         ep = endpoint.key
         result = rmst.rmst_difference(data[endpoint.time], data[endpoint.event], data[group], levels, horizon)
-        ledger.add(f"rmst.{ep}.horizon", horizon, "months", "RMST horizon (declared)", source)
+        text = f"{horizon:g}"
+        ledger.add(f"rmst.{ep}.horizon", horizon, None, "RMST horizon (declared)", source, text=text)
         method = "restricted mean survival time; difference with survRM2's variance"
         if isinstance(result, NotEstimable):
             _not_estimable(ledger, f"rmst.{ep}.difference", result, method, source)

@@ -112,5 +112,5 @@ def rmst_difference(
         se,
         (difference - z * se, difference + z * se),
         float(2 * stats.norm.sf(abs(difference) / se)),
-        computed_by("RMST difference by survRM2's variance", _rmst_variance),
+        computed_by("RMST differences by survRM2\u2019s variance", _rmst_variance),
     )

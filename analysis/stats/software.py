@@ -15,8 +15,14 @@ from importlib import metadata
 
 OWN = "analysis"
 #: How each package is named in prose, and its reference in references.bib (if the article cites it).
-NAMES = {"lifelines": "lifelines", "scipy": "SciPy", "numpy": "NumPy", OWN: "this project's own code"}
-CITATIONS = {"lifelines": "davidson2019lifelines"}
+NAMES = {
+    "lifelines": "lifelines",
+    "scipy": "SciPy",
+    "numpy": "NumPy",
+    "statsmodels": "statsmodels",
+    OWN: "this project's own code",
+}
+CITATIONS = {"lifelines": "davidson2019lifelines", "statsmodels": "seabold2010statsmodels"}
 
 
 @dataclass(frozen=True)

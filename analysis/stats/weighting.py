@@ -302,6 +302,10 @@ def efron_dfbeta(
     return result
 
 
+#: Who computed the robust variance of the weighted Cox model, its CI and p: this project's code.
+ROBUST = computed_by("robust sandwich variances of weighted Cox models", efron_dfbeta)
+
+
 def weighted_cox(
     time: np.ndarray,
     event: np.ndarray,
@@ -345,5 +349,5 @@ def weighted_cox(
         p=float(2 * stats.norm.sf(abs(coef / se))),
         n=len(data),
         events=int(data["event"].sum()),
-        software=computed_by("weighted Cox model with robust variance", CoxPHFitter),
+        software=computed_by("weighted Cox models", CoxPHFitter),  # the robust variance's: ROBUST
     )
