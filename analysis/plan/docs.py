@@ -1,7 +1,7 @@
 """`docs/study-file.md`, generated from the schema: `python -m analysis.plan.docs > docs/study-file.md`.
 
 Every section of the study file with its keys, types, defaults and descriptions, read from the
-pydantic models of `analysis.plan.schema`, then a full example (the HAIC study's own study.yaml).
+pydantic models of `analysis.plan.schema`, then a full example (the root study's own study.yaml).
 A test checks that the committed file is what this writes, so the reference cannot drift from the
 schema.
 """
@@ -129,7 +129,7 @@ def section(model: type[BaseModel]) -> str:
 def document(example: Path = EXAMPLE) -> str:
     parts = [INTRO, *(section(m) for m in models())]
     parts.append(
-        "## A full example: the HAIC study\n\n```yaml\n" + example.read_text(encoding="utf-8") + "```\n"
+        "## A full example: the study at the root of the repository\n\n```yaml\n" + example.read_text(encoding="utf-8") + "```\n"
     )
     return "\n".join(parts)
 
