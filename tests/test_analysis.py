@@ -139,7 +139,7 @@ def test_figures_written_for_print(tmp_path, results):
     from PIL import Image
 
     written = results.figures(tmp_path)
-    assert set(written) == {"km_os", "km_pfs", "forest_os", "forest_pfs", "response"}
+    assert set(written) == {"km_os", "km_pfs", "forest_os", "forest_pfs", "response", "flow", "love", "km_iptw_os", "km_iptw_pfs", "subgroups_os", "subgroups_pfs"}
     png = Image.open(written["km_os"]["png"])
     assert round(png.info["dpi"][0]) == 600
     assert written["km_os"]["pdf"].read_bytes()[:4] == b"%PDF"
@@ -170,8 +170,11 @@ def test_lifelines_is_imported_where_survival_results_are_computed():
 def test_software_sentence_names_what_ran(results):
     sentence = results.ledger["software.sentence"]
     assert (
-        "Kaplan-Meier estimates, log-rank tests and Cox proportional-hazards models were computed with "
-        f"lifelines {version('lifelines')}" in sentence.text
+        "Kaplan-Meier estimates, log-rank tests, Cox proportional-hazards models, weighted Kaplan-Meier "
+        "estimates" in sentence.text
+    )
+    assert (
+        f"restricted mean survival time were computed with lifelines {version('lifelines')}" in sentence.text
     )
     assert f"SciPy {version('scipy')}" in sentence.text and "cox.zph" in sentence.text
     assert "[@davidson2019lifelines]" in sentence._repr_markdown_() and "[@" not in sentence.text

@@ -92,16 +92,16 @@ def test_pre_render_on_its_own_waits_for_every_figure(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     written = [line for line in result.stdout.splitlines() if "written at 600 dpi" in line]
-    assert len(written) == 5, result.stdout
+    assert len(written) == 11, result.stdout
     files = _print_files(project)
-    names = {"km_os", "km_pfs", "forest_os", "forest_pfs", "response"}
+    names = {"km_os", "km_pfs", "forest_os", "forest_pfs", "response", "flow", "love", "km_iptw_os", "km_iptw_pfs", "subgroups_os", "subgroups_pfs"}
     assert {f"{n}.{ext}" for n in names for ext in ("pdf", "png", "tiff")} <= files.keys()
     entries = list((project / ".cache" / "analysis").glob("*/figures.json"))
     assert len(entries) == 1 and json.loads(entries[0].read_text()).keys() == names
     again = subprocess.run(
         [sys.executable, "prerender.py"], cwd=project, env=env, capture_output=True, text=True
     )
-    assert again.returncode == 0 and "figures: 5 unchanged" in again.stdout, again.stdout
+    assert again.returncode == 0 and "figures: 11 unchanged" in again.stdout, again.stdout
     assert _print_files(project) == files
 
 
@@ -130,7 +130,7 @@ def test_without_a_post_render_step_the_figures_are_still_finished(tmp_path):
         [sys.executable, "-m", "qrender", str(project)], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    names = {"km_os", "km_pfs", "forest_os", "forest_pfs", "response"}
+    names = {"km_os", "km_pfs", "forest_os", "forest_pfs", "response", "flow", "love", "km_iptw_os", "km_iptw_pfs", "subgroups_os", "subgroups_pfs"}
     assert {f"{n}.{ext}" for n in names for ext in ("pdf", "png", "tiff")} <= _print_files(project).keys()
     entries = list((project / ".cache" / "analysis").glob("*/figures.json"))
     assert len(entries) == 1 and json.loads(entries[0].read_text()).keys() == names
