@@ -38,7 +38,7 @@ INTEGER = re.compile(r"^[+-]?\d+$")
 NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 NAMED = {
     "id": re.compile(r"(^|_)(id|patient|subject|study_?no)($|_)", re.I),
-    "group": re.compile(r"(^|_)(group|arm|rx|treatment|trt|cohort)($|_)", re.I),
+    "group": re.compile(r"(^|_)(group|arm|treatment|trt|cohort)($|_)", re.I),
     "time": re.compile(r"(^|_)(time|days|months|futime|os_?time|survival)($|_)", re.I),
     "status": re.compile(r"(^|_)(status|event|dead|death|fustat|censor)($|_)", re.I),
 }

@@ -139,7 +139,19 @@ def test_figures_written_for_print(tmp_path, results):
     from PIL import Image
 
     written = results.figures(tmp_path)
-    assert set(written) == {"km_os", "km_pfs", "forest_os", "forest_pfs", "response", "flow", "love", "km_iptw_os", "km_iptw_pfs", "subgroups_os", "subgroups_pfs"}
+    assert set(written) == {
+        "km_os",
+        "km_pfs",
+        "forest_os",
+        "forest_pfs",
+        "response",
+        "flow",
+        "love",
+        "km_iptw_os",
+        "km_iptw_pfs",
+        "subgroups_os",
+        "subgroups_pfs",
+    }
     png = Image.open(written["km_os"]["png"])
     assert round(png.info["dpi"][0]) == 600
     assert written["km_os"]["pdf"].read_bytes()[:4] == b"%PDF"

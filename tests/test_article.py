@@ -61,7 +61,8 @@ def test_abstract_reports_the_published_values(texts, fmt):
 @pytest.mark.parametrize("fmt", ["pdf", "docx", "html"])
 def test_methods_name_the_software_that_computed_the_numbers(texts, fmt):
     text = texts[fmt]
-    assert f"Cox proportional-hazards models were computed with lifelines {version('lifelines')}" in text
+    assert "Cox proportional-hazards models, weighted Kaplan-Meier estimates" in text
+    assert f"were computed with lifelines {version('lifelines')}" in text
     assert f"with SciPy {version('scipy')}" in text
     assert "Davidson-Pilon C. Lifelines: Survival analysis in python" in text
 
@@ -73,10 +74,11 @@ def test_numbered_captions_and_resolved_references(texts, fmt):
         "Table 1: Baseline characteristics",
         "Table 2: Best overall response",
         "Table 3: Univariable",
-        "Figure 1: Best overall response",
-        "Figure 2: Kaplan-Meier estimates of overall survival",
-        "Figure 3: Kaplan-Meier estimates of progression-free",
-        "Figure 4: Adjusted hazard ratios",
+        "Figure 1: Flow of patients",
+        "Figure 2: Best overall response",
+        "Figure 3: Kaplan-Meier estimates of overall survival",
+        "Figure 4: Kaplan-Meier estimates of progression-free",
+        "Figure 5: Adjusted hazard ratios",
     ]:
         assert caption in text, caption
     for leftover in ["??", "[@", "@fig-", "@tbl-", "{python}", "QRENDERTABLE"]:

@@ -70,9 +70,9 @@ def ledger(project: Path) -> dict[str, str]:
 
 
 def numbers_table_keys(project: Path) -> list[str]:
-    """Keys listed in the supplementary table of printed numbers (Word's last table)."""
-    table = Document(str(project / "_manuscript" / OUTPUTS["docx"])).tables[-1]
-    assert table.rows[0].cells[0].text.strip() == "Key"
+    """Keys listed in the supplementary table of printed numbers (Word's table headed "Key")."""
+    tables = Document(str(project / "_manuscript" / OUTPUTS["docx"])).tables
+    table = next(t for t in tables if t.rows[0].cells[0].text.strip() == "Key")
     return [row.cells[0].text.strip() for row in table.rows[1:]]
 
 
@@ -120,7 +120,7 @@ def test_prose_edit_changes_only_the_prose_and_runs_nothing(project):
     qmd.write_text(qmd.read_text().replace("is much less clear", "is far less clear", 1))
     report = build(project)
     said = prerender_said(report)
-    assert "analysis reused" in said and "figures: 5 unchanged" in said
+    assert "analysis reused" in said and "figures: 11 unchanged" in said
     assert units_run(report) == [], "a prose edit must not run any of the document's code"
     assert figure_files(project) == figures, "print files must not be rewritten"
     new_texts = texts(project)

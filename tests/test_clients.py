@@ -84,9 +84,12 @@ def test_tables_and_figures_in_the_text_when_asked(in_text):
         assert paged.pages_starting("Table 1:")[0] < paged.pages_starting("References")[-1]
         test_no_blank_page(paged)
     for name, tbl in tables_with_captions(doc):
-        header = next(w for row in header_rows(tbl) for cell in row for w in cell.replace(NBSP, " ").split())
+        cells = [c for row in header_rows(tbl) for c in row] or [
+            "".join(t.text or "" for t in tbl.iter(qn("w:t")))
+        ]
+        header = next(w for cell in cells for w in cell.replace(NBSP, " ").split())
         page = " ".join(word.lines(word.pages_starting(f"{name}:")[0]))
-        assert header in page[page.index(f"{name}:"):], f"{name}: not on its caption's page"
+        assert header in page[page.index(f"{name}:") :], f"{name}: not on its caption's page"
 
 
 def tables_with_captions(doc) -> list[tuple[str, object]]:
@@ -156,18 +159,27 @@ def test_each_table_starts_on_the_page_of_its_caption_in_word(word, docx):
 
 
 def test_header_rows_repeat_on_every_page_of_a_long_table(word, docx):
-    name, tbl = tables_with_captions(docx)[-1]  # the numbers table, several pages long
+    # the numbers table, several pages long (headed "Key")
+    name, tbl = next((n, t) for n, t in tables_with_captions(docx) if header_rows(t)[0][0].strip() == "Key")
     first = word.pages_starting(f"{name}:")[0]
     header = [w for row in header_rows(tbl) for cell in row for w in cell.split()]
-    pages = range(first, len(word.texts))
+    following = [
+        p
+        for p in range(first + 1, len(word.texts))
+        if any(re.match(r"(Table|Figure) \d+:", x) for x in word.lines(p))
+    ]
+    pages = range(first, following[0] if following else len(word.texts))  # up to the next float's page
     assert len(pages) > 1, f"{name} should run over several pages"
     for page in pages:
         assert set(header) <= set(word.texts[page].split()), f"{name}: page {page + 1} lacks the header"
 
 
 def test_landscape_sections_print_on_landscape_pages(word, docx):
-    turned = [s for s in docx.element.body.iter(qn("w:sectPr"))
-              if s.find(f"{qn('w:pgSz')}[@{qn('w:orient')}='landscape']") is not None]
+    turned = [
+        s
+        for s in docx.element.body.iter(qn("w:sectPr"))
+        if s.find(f"{qn('w:pgSz')}[@{qn('w:orient')}='landscape']") is not None
+    ]
     landscape_pages = [i for i, (w, h) in enumerate(word.sizes) if w > h]
     assert bool(turned) == bool(landscape_pages)
     for page in landscape_pages:  # a table's page: turned for the table, nothing cut off
@@ -223,8 +235,11 @@ def test_tables_single_spaced_and_row_labels_left_aligned_and_indented(paged, do
     name, tbl = tables_with_captions(docx)[0]
     page = paged.pages_starting(f"{name}:")[0]
     caption_y = next(w.y0 for w in paged.words[page] if w.text == "Table")
-    left = [w for w in paged.words[page] if w.x0 < MARGIN_X + 30 and w.y0 > caption_y + 5
-            and not (w.text.isdigit() and w.x1 < MARGIN_X)]
+    left = [
+        w
+        for w in paged.words[page]
+        if w.x0 < MARGIN_X + 30 and w.y0 > caption_y + 5 and not (w.text.isdigit() and w.x1 < MARGIN_X)
+    ]
     labels = first_column(tbl)
     groups = {lab.split()[0] for lab in labels if lab and not lab.startswith(NBSP)}
     levels = {lab.strip(NBSP).split()[0] for lab in labels if lab.startswith(NBSP)}
@@ -294,15 +309,19 @@ def test_html_in_chromium(outputs):
     number carries its provenance (shown on hover), and the row labels stand left-aligned, indented
     under their variable."""
     with served(outputs) as site:
-        report = open_in_chromium(f"{site}/index.html", {
-            "height": "document.body.scrollHeight",
-            "title": "document.title",
-            "numbers": """[...document.querySelectorAll('span.num')].map(s => ({
+        report = open_in_chromium(
+            f"{site}/index.html",
+            {
+                "height": "document.body.scrollHeight",
+                "title": "document.title",
+                "numbers": """[...document.querySelectorAll('span.num')].map(s => ({
                 text: s.textContent, key: s.dataset.key || '', method: s.dataset.method || '',
                 source: s.dataset.source || ''}))""",
-            "hover": "getComputedStyle(document.querySelector('span.num:hover'), '::after').content",
-            "labels": ROW_LABELS,
-        }, hover="span.num")
+                "hover": "getComputedStyle(document.querySelector('span.num:hover'), '::after').content",
+                "labels": ROW_LABELS,
+            },
+            hover="span.num",
+        )
     assert not report.errors, report.errors
     assert report.values["height"] > 3000 and "atezolizumab" in report.values["title"]
     numbers = report.values["numbers"]

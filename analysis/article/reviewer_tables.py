@@ -165,7 +165,7 @@ def rmst_evalue_gt(results) -> GT:
     return (
         GT(rmst_evalue_frame(results), rowname_col="item")
         .pipe(left_aligned_stub)
-        .cols_label(value="")
+        .cols_label(value="Estimate")
         .tab_source_note(" ".join(notes))
     )
 

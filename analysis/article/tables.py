@@ -117,7 +117,8 @@ def response_frame(results) -> pd.DataFrame:
             rows.append({"criterion": criterion.name, "item": INDENT + labels[category], **cells, "p": ""})
         for name, label in (("orr", "ORR, % (95% CI)"), ("dcr", "DCR, % (95% CI)")):
             cells = {
-                g: f"{ledger[f'{prefix}{name}.{g}'].text} ({ledger[f'{prefix}{name}.{g}.ci'].text})" for g in groups
+                g: f"{ledger[f'{prefix}{name}.{g}'].text} ({ledger[f'{prefix}{name}.{g}.ci'].text})"
+                for g in groups
             }
             p = ledger[f"{prefix}{name}.p"].text if tested else ""
             rows.append({"criterion": criterion.name, "item": INDENT + label, **cells, "p": p})
@@ -134,8 +135,9 @@ def response_gt(results) -> GT:
         .pipe(left_aligned_stub)
         .cols_label(**{g: _header(ledger, plan, g) for g in plan.arms}, p="p-value")
         .tab_source_note(
-            f"Values are n (%) unless stated. ORR, objective response rate ({names(spec.response)}); DCR, disease "
-            f"control rate ({names(spec.control)}). Confidence intervals are Clopper-Pearson exact intervals; "
+            f"Values are n (%) unless stated. ORR, objective response rate ({names(spec.response)}); "
+            f"DCR, disease control rate ({names(spec.control)}). Confidence intervals are Clopper-Pearson "
+            "exact intervals; "
             "p-values from Fisher's exact test."
         )
     )
@@ -154,7 +156,9 @@ def cox_frame(results) -> pd.DataFrame:
                 base = f"{endpoint}.cox.{model}.{key}"
                 present = f"{base}.hr" in ledger
                 row[f"{endpoint}_{model}_hr"] = (
-                    f"{ledger[f'{base}.hr'].text} ({ledger[f'{base}.hr.ci'].text})" if present else NOT_IN_MODEL
+                    f"{ledger[f'{base}.hr'].text} ({ledger[f'{base}.hr.ci'].text})"
+                    if present
+                    else NOT_IN_MODEL
                 )
                 row[f"{endpoint}_{model}_p"] = ledger[f"{base}.p"].text if present else NOT_IN_MODEL
         rows.append(row)
@@ -167,7 +171,9 @@ def cox_gt(results) -> GT:
     gt = GT(cox_frame(results), rowname_col="covariate").pipe(left_aligned_stub)
     for endpoint, spec in plan.endpoints.items():
         name = spec.label[0].upper() + spec.label[1:]
-        gt = gt.tab_spanner(name, columns=[f"{endpoint}_{m}_{s}" for m in ("uni", "multi") for s in ("hr", "p")])
+        gt = gt.tab_spanner(
+            name, columns=[f"{endpoint}_{m}_{s}" for m in ("uni", "multi") for s in ("hr", "p")]
+        )
     labels_out = {}
     for endpoint in plan.endpoints:
         for model, words in (("uni", "Univariable"), ("multi", "Multivariable")):

@@ -187,25 +187,36 @@ def add_wording(ledger: Ledger, plan: Plan) -> None:
         if len(plan.groups) > 1:
             p = ledger[f"{endpoint}.logrank.p"].value
             if two:
-                medians = (ledger[f"{endpoint}.median.{other}"].value, ledger[f"{endpoint}.median.{ref}"].value)
+                medians = (
+                    ledger[f"{endpoint}.median.{other}"].value,
+                    ledger[f"{endpoint}.median.{ref}"].value,
+                )
                 comparisons.append((*medians, p))
                 words = survival_difference(*medians, p, plan.group_words(other), alpha)
                 method = f"log-rank p against alpha = {alpha}, direction from the medians"
             else:
                 words, method = groups_difference(p, alpha), f"log-rank p against alpha = {alpha}"
             add(f"{endpoint}.difference", words, method)
-            add(f"{endpoint}.logrank.significance", significance(p, alpha), f"log-rank p against alpha = {alpha}")
+            add(
+                f"{endpoint}.logrank.significance",
+                significance(p, alpha),
+                f"log-rank p against alpha = {alpha}",
+            )
         if plan.study.cox is None:
             continue
-        for column, key in plan.group_terms.items():
+        for key in plan.group_terms.values():
             multi = f"{endpoint}.cox.multi.{key}"
             suffix = "" if two else f".{key.split('.', 1)[1]}"
             add(
                 f"{endpoint}.adjusted{suffix}",
-                adjusted_association(ledger[f"{multi}.hr"].value, ledger[f"{multi}.p"].value, spec.event, alpha),
+                adjusted_association(
+                    ledger[f"{multi}.hr"].value, ledger[f"{multi}.p"].value, spec.event, alpha
+                ),
                 f"multivariable Wald p against alpha = {alpha}, direction from the HR",
             )
-        chosen = [n for n in ledger[f"{endpoint}.cox.multi.covariates"].value if n not in plan.group_terms.values()]
+        chosen = [
+            n for n in ledger[f"{endpoint}.cox.multi.covariates"].value if n not in plan.group_terms.values()
+        ]
         if f"{endpoint}.zph.violated_terms" not in ledger:  # no multivariable model was fitted
             continue
         add(
@@ -242,12 +253,19 @@ def add_wording(ledger: Ledger, plan: Plan) -> None:
         add(
             "orr.difference",
             rate_difference(
-                ledger[f"orr.{other}"].value, ledger[f"orr.{ref}"].value, ledger["orr.p"].value,
-                plan.group_words(other), alpha,
+                ledger[f"orr.{other}"].value,
+                ledger[f"orr.{ref}"].value,
+                ledger["orr.p"].value,
+                plan.group_words(other),
+                alpha,
             ),
             f"Fisher p against alpha = {alpha}, direction from the rates",
         )
-        add("orr.significance", significance(ledger["orr.p"].value, alpha), f"Fisher p against alpha = {alpha}")
+        add(
+            "orr.significance",
+            significance(ledger["orr.p"].value, alpha),
+            f"Fisher p against alpha = {alpha}",
+        )
     recoded = ledger["data.recoded_cells"]
     add(
         "methods.recodes",

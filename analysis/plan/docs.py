@@ -128,9 +128,8 @@ def section(model: type[BaseModel]) -> str:
 
 def document(example: Path = EXAMPLE) -> str:
     parts = [INTRO, *(section(m) for m in models())]
-    parts.append(
-        "## A full example: the study at the root of the repository\n\n```yaml\n" + example.read_text(encoding="utf-8") + "```\n"
-    )
+    title = "## A full example: the study at the root of the repository"
+    parts.append(f"{title}\n\n```yaml\n" + example.read_text(encoding="utf-8") + "```\n")
     return "\n".join(parts)
 
 

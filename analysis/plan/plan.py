@@ -161,11 +161,15 @@ class Plan:
     def _term_levels(self) -> dict[str, str]:
         c = self.study.comparison
         taken = set(self.codebook.columns) | {d.name for d in self.study.derive}
-        return {
-            (slug(level) if slug(level) not in taken else f"{c.column}_{slug(level)}"): level
-            for level in c.levels
-            if level != c.reference
-        } if c else {}
+        return (
+            {
+                (slug(level) if slug(level) not in taken else f"{c.column}_{slug(level)}"): level
+                for level in c.levels
+                if level != c.reference
+            }
+            if c
+            else {}
+        )
 
     @cached_property
     def group_terms(self) -> dict[str, str]:
@@ -265,7 +269,9 @@ class Plan:
         for column in self.group_terms:
             data[column] = derive.member(data, self.group_column, [self.term_level(column)])
         if self.group_column:
-            data[self.group_column] = pd.Categorical(data[self.group_column].astype(str), categories=self.groups)
+            data[self.group_column] = pd.Categorical(
+                data[self.group_column].astype(str), categories=self.groups
+            )
         return data.reset_index(drop=True), flow
 
     def derive_columns(self, data: pd.DataFrame) -> pd.DataFrame:
@@ -275,7 +281,12 @@ class Plan:
             ready = [d for d in pending if all(s in data for s in d.sources)]
             if not ready:  # check_study refuses circles; a source missing from the data ends here
                 missing = sorted({s for d in pending for s in d.sources if s not in data})
-                raise CohortError([Problem(self.study.data.file, None, m, None, "column missing for a derivation") for m in missing])
+                raise CohortError(
+                    [
+                        Problem(self.study.data.file, None, m, None, "column missing for a derivation")
+                        for m in missing
+                    ]
+                )
             for d in ready:
                 data[d.name] = self._derive(data, d)
                 pending.remove(d)
@@ -325,7 +336,9 @@ class Plan:
             for i, level in enumerate(self.groups):
                 if level not in present:
                     problems.append(
-                        self.where.problem(("comparison", "levels", i), f"no patient of {file} is in this group", level)
+                        self.where.problem(
+                            ("comparison", "levels", i), f"no patient of {file} is in this group", level
+                        )
                     )
             stray = sorted(present - set(self.groups))
             if stray:

@@ -172,7 +172,9 @@ class Derive(Strict):
     def _one_rule(self) -> Derive:
         given = [r.rstrip("_") for r in RULES if getattr(self, r) is not None]
         if len(given) != 1:
-            raise ValueError(f"give exactly one of {', '.join(r.rstrip('_') for r in RULES)} (given: {given})")
+            raise ValueError(
+                f"give exactly one of {', '.join(r.rstrip('_') for r in RULES)} (given: {given})"
+            )
         if self.function is None and self.from_ is None:
             raise ValueError(f"'{given[0]}' needs 'from': the column it is derived from")
         if self.function is not None and not self.uses:
@@ -193,7 +195,9 @@ class FromDates(Strict):
 
     start: str = Field(description="time zero (a date column)")
     events: list[str] = Field(min_length=1, description="event date columns; the earliest counts")
-    last_contact: str = Field(description="the date of last contact, where patients without an event are censored")
+    last_contact: str = Field(
+        description="the date of last contact, where patients without an event are censored"
+    )
 
 
 class TimeSource(Strict):
@@ -246,7 +250,9 @@ class Criterion(Strict):
     id: str = Field(pattern=NAME, description="ledger prefix (`<id>.bor.CR.<group>`)")
     name: str = Field(description="as printed, with its version")
     column: str
-    primary: bool = Field(False, description="the primary criteria: its rates are `orr.<group>`, `dcr.<group>`")
+    primary: bool = Field(
+        False, description="the primary criteria: its rates are `orr.<group>`, `dcr.<group>`"
+    )
 
 
 class Response(Strict):
@@ -323,7 +329,8 @@ class Settings(Strict):
     ci_level: float = Field(0.95, gt=0, lt=1, description="confidence level of every interval")
     alpha: float = Field(0.05, gt=0, lt=1, description="two-sided significance level")
     p_style: Literal["journal", "nejm"] = Field(
-        "journal", description="journal: '< 0.001' else 3 decimals; nejm: '< 0.001', 3 decimals below 0.01, else 2"
+        "journal",
+        description="journal: '< 0.001' else 3 decimals; nejm: '< 0.001', 3 decimals below 0.01, else 2",
     )
     days_per_month: float = Field(30.4375, gt=0, description="days per month when converting times")
     expected_min: int = Field(5, ge=1, description="smallest expected count for the chi-square test")
@@ -340,8 +347,9 @@ class Published(Strict):
     what: str = Field(description="what the figure is, in words")
     digits: int | None = Field(None, ge=0, le=4, description="decimals printed (default: the study's)")
     compare: str | None = Field(
-        None, description="the ledger key of our estimate of the same quantity, with a CI: "
-        "`wording.published.<key>` says whether the published value lies within that CI"
+        None,
+        description="the ledger key of our estimate of the same quantity, with a CI: "
+        "`wording.published.<key>` says whether the published value lies within that CI",
     )
 
 
@@ -370,8 +378,9 @@ class Article(Strict):
         "groups, one per non-reference group against the reference: `wording.summary.<name>.<group>`)",
     )
     data_availability: str | None = Field(
-        None, description="the data-availability statement (`wording.data.availability`), where the "
-        "engine's default for real or synthetic data does not fit (e.g. public data)"
+        None,
+        description="the data-availability statement (`wording.data.availability`), where the "
+        "engine's default for real or synthetic data does not fit (e.g. public data)",
     )
 
 

@@ -59,7 +59,9 @@ def add_study(ledger: Ledger, plan: Plan, cohort: Cohort) -> None:
         if key in meta:
             when = pd.Timestamp(str(meta[key]))
             text = when.strftime("%B %Y")
-            ledger.add(f"study.{key}", when.date().isoformat(), None, "from the data's metadata", source, text=text)
+            ledger.add(
+                f"study.{key}", when.date().isoformat(), None, "from the data's metadata", source, text=text
+            )
     cutoff = cohort.cutoff
     text = f"{cutoff.day} {cutoff.strftime('%B %Y')}"
     ledger.add("study.cutoff", cutoff.date().isoformat(), None, "from the data's metadata", source, text=text)
@@ -71,7 +73,12 @@ def add_study(ledger: Ledger, plan: Plan, cohort: Cohort) -> None:
         ledger.add(f"endpoints.{name}", event, None, "the endpoint's event, in words", source, text=event)
     s = plan.settings
     ledger.add(
-        "config.ci_level", s.ci_level, None, "confidence level of every interval", source, text=f"{100 * s.ci_level:.0f}%"
+        "config.ci_level",
+        s.ci_level,
+        None,
+        "confidence level of every interval",
+        source,
+        text=f"{100 * s.ci_level:.0f}%",
     )
     settings = {"alpha": (s.alpha, f"{s.alpha:.2f}", "two-sided significance level")}
     selection = plan.study.cox.selection if plan.study.cox else None
@@ -130,7 +137,9 @@ def _arms(plan: Plan, data: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {plan.group_key(g): data[data[plan.group_column] == g] for g in plan.groups}
 
 
-def add_survival(ledger: Ledger, plan: Plan, data: pd.DataFrame, endpoint: str) -> dict[str, survival.KMCurve]:
+def add_survival(
+    ledger: Ledger, plan: Plan, data: pd.DataFrame, endpoint: str
+) -> dict[str, survival.KMCurve]:
     """KM medians with CIs, landmark rates, event counts and (groups) the log-rank test of one endpoint."""
     t, e = f"{endpoint}_months", f"{endpoint}_event"
     level = plan.settings.ci_level
@@ -149,7 +158,9 @@ def add_survival(ledger: Ledger, plan: Plan, data: pd.DataFrame, endpoint: str) 
             "analysis.stats.survival.median_survival",
             median.software,
         )
-        ledger.add(f"{endpoint}.events.{g}", int(part[e].sum()), "count", "events observed", f"{SOURCE}.add_survival")
+        ledger.add(
+            f"{endpoint}.events.{g}", int(part[e].sum()), "count", "events observed", f"{SOURCE}.add_survival"
+        )
         for month in plan.endpoints[endpoint].landmarks:
             s, lo, hi = curve.at(month)
             ledger.add_estimate(
@@ -168,7 +179,15 @@ def add_survival(ledger: Ledger, plan: Plan, data: pd.DataFrame, endpoint: str) 
         method = f"log-rank test (R survdiff, rho = 0), {test.df} df"
         source = "analysis.stats.survival.logrank"
         text = f"{test.chisq:.2f}"
-        ledger.add(f"{endpoint}.logrank.chisq", test.chisq, "number", method, source, text=text, software=test.software)
+        ledger.add(
+            f"{endpoint}.logrank.chisq",
+            test.chisq,
+            "number",
+            method,
+            source,
+            text=text,
+            software=test.software,
+        )
         ledger.add(f"{endpoint}.logrank.p", test.p, "p", method, source, software=test.software)
     if len(plan.groups) > 2:  # each group against the reference, as trials with several arms report
         for g in plan.groups:
@@ -187,7 +206,9 @@ def add_followup(ledger: Ledger, plan: Plan, data: pd.DataFrame) -> None:
     if plan.study.followup is None:
         return
     endpoint = plan.study.followup
-    median = survival.reverse_km_followup(data[f"{endpoint}_months"].to_numpy(), data[f"{endpoint}_event"].to_numpy())
+    median = survival.reverse_km_followup(
+        data[f"{endpoint}_months"].to_numpy(), data[f"{endpoint}_event"].to_numpy()
+    )
     ledger.add_estimate(
         "followup.median",
         median.estimate,
@@ -233,7 +254,7 @@ def add_cox(ledger: Ledger, plan: Plan, data: pd.DataFrame, endpoint: str) -> di
     model, screens = cox.multivariable(
         data, t, e, forced, plan.candidates, rule.rule, rule.threshold, rule.covariates or [], level
     )
-    for name, screen in screens.items():
+    for screen in screens.values():
         for term in screen.terms:
             _add_term(
                 ledger,
@@ -264,15 +285,21 @@ def add_cox(ledger: Ledger, plan: Plan, data: pd.DataFrame, endpoint: str) -> di
     keys = list(dict.fromkeys(plan.term_key(n) for n in model.terms))
     text = ", ".join(adjusted) if adjusted else "no other covariate"
     ledger.add(f"{endpoint}.cox.multi.covariates", keys, None, f"selection rule: {words}", source, text=text)
-    ledger.add(f"{endpoint}.cox.multi.n", model.n, "count", "complete cases in the multivariable model", source)
-    ledger.add(f"{endpoint}.cox.multi.events", model.events, "count", "events in the multivariable model", source)
+    ledger.add(
+        f"{endpoint}.cox.multi.n", model.n, "count", "complete cases in the multivariable model", source
+    )
+    ledger.add(
+        f"{endpoint}.cox.multi.events", model.events, "count", "events in the multivariable model", source
+    )
     ph = coxzph.cox_zph(model)
     method = "Schoenfeld-residual score test, KM time transform (R cox.zph)"
     source = "analysis.stats.coxzph.cox_zph"
     ledger.add(f"{endpoint}.zph.global.p", ph.p("GLOBAL"), "p", method, source, software=ph.software)
     violated = []
     for name in model.terms:
-        ledger.add(f"{endpoint}.zph.{plan.term_key(name)}.p", ph.p(name), "p", method, source, software=ph.software)
+        ledger.add(
+            f"{endpoint}.zph.{plan.term_key(name)}.p", ph.p(name), "p", method, source, software=ph.software
+        )
         if ph.p(name) < 0.05:
             violated.append(plan.term_labels[name])
     ledger.add(f"{endpoint}.zph.violations", len(violated), "count", method + "; terms with p < 0.05", source)
@@ -307,7 +334,9 @@ def add_response(ledger: Ledger, plan: Plan, data: pd.DataFrame) -> None:
                 rate = response.rate(part, column, levels, level)
                 key = f"{prefix}{name}.{g}"
                 source = "analysis.stats.response.rate"
-                ledger.add_estimate(key, rate.proportion, rate.low, rate.high, "percent", method, source, rate.software)
+                ledger.add_estimate(
+                    key, rate.proportion, rate.low, rate.high, "percent", method, source, rate.software
+                )
                 count_key = f"{key}.responders" if name == "orr" else f"{key}.count"
                 ledger.add(count_key, rate.k, "count", method, source)
                 ledger.add(f"{key}.n", rate.n, "count", method, source)
@@ -349,11 +378,15 @@ def add_baseline(ledger: Ledger, plan: Plan, data: pd.DataFrame) -> list[baselin
             method = methods.get(line.key, "n (%) of patients with a known value")
             for g, text in line.cells.items():
                 name = g if g == "overall" else plan.group_key(g)
-                ledger.add(f"baseline.{column}.{line.key}.{name}", line.values[g], None, method, source, text=text)
+                ledger.add(
+                    f"baseline.{column}.{line.key}.{name}", line.values[g], None, method, source, text=text
+                )
         test = block.test
         if test is not None:
             ledger.add(f"baseline.{column}.p", test.p, "p", test.test, source, software=test.software)
-            ledger.add(f"baseline.{column}.test", test.test, None, "gtsummary default rule", source, text=test.test)
+            ledger.add(
+                f"baseline.{column}.test", test.test, None, "gtsummary default rule", source, text=test.test
+            )
     return blocks
 
 
