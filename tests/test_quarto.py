@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
@@ -49,8 +50,9 @@ def test_same_article_from_quarto_and_qrender(quarto_built, built, fmt):
 def test_quarto_html_numbers_carry_their_provenance(quarto_built):
     soup = BeautifulSoup((quarto_built / "index.html").read_text(encoding="utf-8"), "lxml")
     spans = soup.find_all("span", class_="num")
-    abstract = soup.find(class_="abstract") or soup.find(id="abstract")
-    assert abstract is not None and abstract.find("span", class_="num") is not None
+    heading = soup.find(id="abstract")  # the abstract follows its heading, as in qrender's title block
+    assert heading is not None
+    assert any(p.find("span", class_="num") for p in heading.find_next_siblings("p", limit=4))
     assert len(spans) > 100
     assert all(s.get("data-key") and s.get("data-source", "").startswith("analysis.") for s in spans)
 
@@ -144,3 +146,47 @@ def test_quarto_stops_on_a_missing_figure_file_naming_it(tmp_path):
     result = quarto(project, "--to", "html")
     assert result.returncode != 0
     assert "figure file not found: figures/not-drawn.png" in result.stdout + result.stderr
+
+
+def _title_page(folder: Path, fmt: str, scratch: Path) -> str:
+    """The title page as its reader shows it, from the first author's name to the Introduction, with
+    every space removed (line breaks fall differently) and page furniture left out: the PDF as
+    poppler reads it, the Word file as LibreOffice renders it, the HTML as Chromium lays it out."""
+    import re
+
+    from tests.clients import open_in_chromium, page_texts, served, word_to_pdf
+    from tests.conftest import ROOT
+    from tests.readback import RUNNING_TITLE, STAMP
+
+    front = next(yaml.safe_load_all((ROOT / "manuscript.qmd").read_text(encoding="utf-8").split("---\n")[1]))
+    first_author = front["author"][0]["name"]
+    if fmt == "html":
+        with served(folder) as site:
+            report = open_in_chromium(f"{site}/{OUTPUTS['html']}", {"text": "document.body.innerText"})
+        text = report.values["text"]
+    else:
+        pdf = folder / OUTPUTS["pdf"] if fmt == "pdf" else word_to_pdf(folder / OUTPUTS["docx"], scratch)
+        text = "\n".join(page_texts(pdf))
+    lines = [
+        line for line in STAMP.sub("", text.replace("\u00ad", "")).splitlines()
+        if not line.strip().isdigit() and line.strip() != RUNNING_TITLE
+        and not line.strip().startswith(("SYNTHETIC DATA:", RUNNING_TITLE + "\u00a0"))
+    ]
+    flat = re.sub(r"\s+", "", "\n".join(lines))
+    start = flat.index(re.sub(r"\s+", "", first_author))
+    return flat[start: flat.index("Introduction", start)]
+
+
+@pytest.mark.parametrize("fmt", list(OUTPUTS))
+def test_quarto_title_page_says_what_qrender_s_says(quarto_built, built, fmt, tmp_path):
+    """Authors with numbered affiliations, the corresponding author with e-mail, the running title,
+    the abstract, keywords and word counts: the same title page from both renderers, in each format."""
+    ours = _title_page(built, fmt, tmp_path / "qrender")
+    theirs = _title_page(quarto_built, fmt, tmp_path / "quarto")
+    # (a line's bare number is a line number in PDF and Word, so the affiliations' own marks are
+    # checked on the authors)
+    for words in ("(placeholder)1*,AuthorTwo(placeholder)2,", "DepartmentofInternalMedicine",
+                  "Correspondingauthor:", "(corresponding.author@example.org)",
+                  "Keywords:hepatocellularcarcinoma;", "Wordcount:abstract", "Runningtitle:", "Abstract"):
+        assert words in ours, (words, ours)
+    assert theirs == ours
