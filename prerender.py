@@ -13,8 +13,9 @@
    or the document's code). Records the keys read that way, for the numbers table.
 5. Writes the files _quarto.yml names under .cache/render/: the CSL style, the stamp and notice
    includes, the Word reference document.
-6. Drops Quarto's frozen results of the article when the analysis inputs changed, so `freeze`
-   can never serve numbers computed from other data (quarto-cli #6793).
+6. Drops Quarto's frozen results of the article when the analysis inputs or anything else the
+   document's code reads changed (`execution_digest`), so `freeze` can never serve numbers computed
+   from other data (quarto-cli #6793) or other supplement files or engine code.
 
 When the analysis is reused, nothing here imports pandas, SciPy or lifelines.
 """
@@ -62,6 +63,18 @@ def invalidate_freeze(digest: str, article: str) -> None:
     FREEZE_RECORD.write_text(digest + "\n")
 
 
+def execution_digest(analysis_digest: str) -> str:
+    """What Quarto's frozen execution depends on beyond the article's own text (which Quarto's
+    `freeze: auto` hashes): the analysis inputs and the project's other inputs (`qrender.inputs`:
+    supplement, lock; `_quarto.yml`; the engine's code), by content."""
+    import hashlib
+
+    from qrender.project import input_hash, load_project
+
+    code = input_hash(load_project(ROOT), [], article=False)
+    return hashlib.sha256(f"{analysis_digest}\0{code}".encode()).hexdigest()
+
+
 def main() -> int:
     config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
     article = ROOT / config.get("manuscript", {}).get("article", "index.qmd")
@@ -94,7 +107,7 @@ def main() -> int:
             raise  # an unforeseen failure: reported by Python
         print(exc.report() if isinstance(exc, UserError) else str(exc), file=sys.stderr)
         return 2
-    invalidate_freeze(entry.digest, article.name)
+    invalidate_freeze(execution_digest(entry.digest), article.name)
     return 0
 
 

@@ -163,10 +163,11 @@ def _files(path: Path) -> list[Path]:
     return [path] if path.exists() else []
 
 
-def input_hash(project: Project, extra: list[Path]) -> str:
-    """SHA-256 over the names and contents of every input: content, never file times, decides."""
+def input_hash(project: Project, extra: list[Path], article: bool = True) -> str:
+    """SHA-256 over the names and contents of every input: content, never file times, decides.
+    Without the article (`article=False`): what the document's code can read, but not its prose."""
     digest = hashlib.sha256()
-    paths = [project.root / "_quarto.yml", project.article_path, QRENDER_CODE]
+    paths = [project.root / "_quarto.yml", *([project.article_path] if article else []), QRENDER_CODE]
     paths += [project.root / p for p in project.inputs] + extra
     for top in paths:
         for file in _files(top):
