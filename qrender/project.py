@@ -21,12 +21,13 @@ FORMAT_OPTIONS = {
     "docx": {"reference-doc"},
     "html": {
         "include-in-header", "include-before-body", "include-after-body", "css", "theme", "embed-resources",
+        "lightbox",
         "keep-md",  # Quarto's intermediate Markdown; qrender writes none, so it has nothing to keep
     },
 }
 #: Options whose only value qrender honours: it writes one self-contained HTML file styled by the
-#: project's CSS alone (no Bootstrap theme).
-FIXED_OPTIONS = {("html", "theme"): "none", ("html", "embed-resources"): True}
+#: project's CSS alone (no Bootstrap theme), its figures not wrapped in links to files (no lightbox).
+FIXED_OPTIONS = {("html", "theme"): "none", ("html", "embed-resources"): True, ("html", "lightbox"): False}
 PROJECT_KEYS = {"type", "output-dir", "render", "pre-render", "post-render"}
 #: Where the Word and PDF outputs put tables and figures (`qrender: floats:`), see filters/submission.lua.
 FLOATS = ("in-text", "end")

@@ -189,3 +189,24 @@ def test_quarto_title_page_says_what_qrender_s_says(quarto_built, built, fmt, tm
                   "Keywords:hepatocellularcarcinoma;", "Wordcount:abstract", "Runningtitle:", "Abstract"):
         assert words in ours, (words, ours)
     assert theirs == ours
+
+
+def test_quarto_html_is_one_self_contained_file(quarto_built, tmp_path):
+    """Quarto's index.html alone, copied where nothing else is, shows every figure in Chromium and
+    loads nothing else: figures, CSS and scripts are inlined (`embed-resources`, offline)."""
+    from tests.clients import open_in_chromium, served
+
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / "index.html").write_bytes((quarto_built / "index.html").read_bytes())
+    soup = BeautifulSoup((lone / "index.html").read_text(encoding="utf-8"), "lxml")
+    local = [
+        tag.get("src") or tag.get("href") for tag in soup.find_all(src=True) + soup.find_all(href=True)
+        if not (tag.get("src") or tag.get("href")).startswith(("data:", "http:", "https:", "#", "mailto:"))
+    ]
+    assert not local, local
+    with served(lone) as site:
+        report = open_in_chromium(f"{site}/index.html", {
+            "drawn": "Array.from(document.images).filter(i => i.complete && i.naturalWidth > 0).length",
+        })
+    assert report.values["drawn"] == 5 and not report.errors, (report.values, report.errors)
