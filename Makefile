@@ -14,7 +14,7 @@ VENV_STAMP := $(VENV)/.lock-$(LOCK_SHA)
 QUARTO ?= $(shell command -v quarto 2>/dev/null)
 RENDERER ?= $(if $(QUARTO),quarto,qrender)
 
-.PHONY: manuscript preview test venv r-deps client-deps lint lock bench submission diff clean
+.PHONY: manuscript preview test venv r-deps client-deps lint lock bench bench-quarto status submission diff clean
 
 manuscript: $(VENV_STAMP)
 ifeq ($(RENDERER),quarto)
@@ -92,6 +92,10 @@ diff: $(VENV_STAMP)
 	@test -d "submissions/$(OLD)" || { echo "submissions/$(OLD): no such submission (submissions: $$(ls submissions 2>/dev/null | tr '\n' ' '))" >&2; exit 2; }
 	@$(MAKE) --no-print-directory manuscript
 	$(PY) -m review diff $(OLD)
+
+# The size of .cache/ by store (the end of each build prunes it to the last builds' entries).
+status: $(VENV_STAMP)
+	@$(PY) -m qrender.prune
 
 clean:
 	rm -rf _manuscript .cache _variables.yml _freeze .quarto
