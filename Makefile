@@ -35,6 +35,12 @@ preview: $(VENV_STAMP)
 bench: $(VENV_STAMP)
 	$(PY) bench/loop.py
 
+# quarto render (cold, prose edit, nothing changed) against Quarto's floor, qrender beside it; see
+# bench/quarto.py.
+bench-quarto: $(VENV_STAMP)
+	@test -n "$(QUARTO)" || { echo "bench-quarto needs Quarto: set QUARTO or put quarto on PATH" >&2; exit 2; }
+	QUARTO="$(QUARTO)" $(PY) bench/quarto.py
+
 test: $(VENV_STAMP) r-deps client-deps
 	$(PY) -m ruff check .
 	@if [ -n "$(QUARTO)" ]; then echo "Quarto tests run with $(QUARTO)"; \

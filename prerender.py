@@ -53,12 +53,14 @@ FREEZE_RECORD = ROOT / ".cache" / "freeze-inputs"
 
 
 def invalidate_freeze(digest: str, article: str) -> None:
-    """Remove `_freeze/<article>/` when the analysis inputs differ from those it was frozen with."""
+    """Remove `_freeze/<article>/` when the inputs (`execution_digest`) differ from those it was
+    frozen with."""
     frozen = ROOT / "_freeze" / Path(article).stem
     recorded = FREEZE_RECORD.read_text().strip() if FREEZE_RECORD.exists() else None
     if frozen.exists() and recorded != digest:
         shutil.rmtree(frozen)
-        print(f"pre-render: analysis inputs changed; removed frozen results {frozen.relative_to(ROOT)}/")
+        where = frozen.relative_to(ROOT)
+        print(f"pre-render: inputs of the document's code changed; removed frozen results {where}/")
     FREEZE_RECORD.parent.mkdir(parents=True, exist_ok=True)
     FREEZE_RECORD.write_text(digest + "\n")
 

@@ -7,6 +7,7 @@ first). Without one these tests are skipped, and the skip says why.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,25 +90,48 @@ def test_quarto_without_the_project_python_names_the_one_to_use(tmp_path):
     assert "QUARTO_PYTHON=" in result.stdout + result.stderr
 
 
-def test_freeze_never_serves_numbers_from_other_data(tmp_path):
-    """With `freeze: auto`, a data change must reach the body's numbers (quarto-cli #6793)."""
+def _counts(folder: Path, formats: tuple[str, ...] = tuple(OUTPUTS)) -> dict[str, tuple[str, ...]]:
+    """Patients in each format: the abstract's count (a `var` shortcode, written by the pre-render
+    step) and the Results' counts (inline code, run by Quarto's kernel or frozen)."""
+    from tests.readback import _lines
+
+    said = {}
+    for fmt in formats:
+        text = " ".join(_lines(folder / OUTPUTS[fmt]))
+        abstract = re.findall(r"cohort included (\d+) patients", text)
+        results = re.findall(
+            r"Of the (\d+) patients, (\d+) received HAIC as first-line therapy and (\d+) received", text
+        )
+        said[fmt] = (*abstract, *(n for found in results for n in found))
+    return said
+
+
+def test_a_data_change_reaches_every_format_and_a_corrupt_cache_is_recomputed(tmp_path):
+    """With the project's `freeze: auto`, a data change reaches every number of every format (the
+    pre-render step drops the frozen execution; quarto-cli #6793). A corrupted analysis cache entry
+    and frozen result are recomputed, not served and not fatal."""
     project = copy_project(tmp_path / "project")
     assert "freeze: auto" in (project / "_quarto.yml").read_text()  # the project's own setting
-
-    def totals() -> set[str]:
-        soup = BeautifulSoup((project / "_manuscript" / "index.html").read_text(encoding="utf-8"), "lxml")
-        return {s.get_text() for s in soup.find_all("span", attrs={"data-key": "n.total"})}
-
-    first = quarto(project, "--to", "html")
+    first = quarto(project)
     assert first.returncode == 0, first.stderr
-    assert totals() == {"100"} and (project / "_freeze").exists()
+    out = project / "_manuscript"
+    assert set(_counts(out).values()) == {("100", "100", "83", "17")} and (project / "_freeze").exists()
     data = project / "data" / "cohort.csv"
     lines = data.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert lines[-1].split(",")[1] == "post_ate_beva"
     data.write_text("".join(lines[:-1]), encoding="utf-8")
-    second = quarto(project, "--to", "html")
+    second = quarto(project)
     assert second.returncode == 0, second.stderr
     assert "removed frozen results" in second.stdout + second.stderr
-    assert totals() == {"99"}
+    assert set(_counts(out).values()) == {("99", "99", "83", "16")}, _counts(out)
+
+    for pickle in (project / ".cache" / "analysis").glob("*/results.pickle"):
+        pickle.write_bytes(b"not a pickle")
+    frozen = project / "_freeze" / "manuscript" / "execute-results" / "html.json"
+    frozen.write_text("{truncated", encoding="utf-8")
+    third = quarto(project, "--to", "html")
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert _counts(out, ("html",)) == {"html": ("99", "99", "83", "16")}
 
 
 def test_verify_rebuilds_a_quarto_article_with_quarto_and_catches_edits(quarto_built, tmp_path):
