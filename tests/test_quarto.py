@@ -148,7 +148,10 @@ def test_verify_rebuilds_a_quarto_article_with_quarto_and_catches_edits(quarto_b
 
     result = verify(*(quarto_built / name for name in FILES.values()))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("rebuilt by quarto") == 3
+    # Quarto's Word file now has qrender's title block and matches qrender's rebuild; its PDF and HTML
+    # are laid out otherwise, and are compared with Quarto's rebuild
+    assert result.stdout.count(": matches the article rebuilt by") == 3
+    assert result.stdout.count("rebuilt by quarto") >= 2
     corpus = cases(quarto_built)
     places = {"count": corpus["count"].place, "table cells": "row 'Post-ate-beva vs first-line HAIC'"}
     for fmt in ("docx", "html"):
