@@ -30,7 +30,10 @@ from loop import edit_prose, fresh_copy, make_cold, timed  # noqa: E402
 
 FLOOR_QMD = """---
 title: "Floor"
-format: [typst, docx, html]
+format:
+  typst: default
+  docx: default
+  html: default
 ---
 
 One paragraph of prose, as short as a document gets.
