@@ -17,7 +17,7 @@ RENDERER ?= $(if $(QUARTO),quarto,qrender)
 # builds that folder's article with qrender.
 STUDY ?=
 
-.PHONY: manuscript preview test venv r-deps client-deps lint lock bench submission diff clean
+.PHONY: manuscript preview test venv r-deps client-deps lint lock bench bench-quarto status submission diff clean
 
 manuscript: $(VENV_STAMP)
 ifneq ($(STUDY),)
@@ -39,6 +39,12 @@ preview: $(VENV_STAMP)
 # The writing loop against its floor (cold, no-op, prose edit), in one run; see bench/loop.py.
 bench: $(VENV_STAMP)
 	$(PY) bench/loop.py
+
+# quarto render (cold, prose edit, nothing changed) against Quarto's floor, qrender beside it; see
+# bench/quarto.py.
+bench-quarto: $(VENV_STAMP)
+	@test -n "$(QUARTO)" || { echo "bench-quarto needs Quarto: set QUARTO or put quarto on PATH" >&2; exit 2; }
+	QUARTO="$(QUARTO)" $(PY) bench/quarto.py
 
 test: $(VENV_STAMP) r-deps client-deps
 	$(PY) -m ruff check .
@@ -97,6 +103,10 @@ diff: $(VENV_STAMP)
 	@test -d "submissions/$(OLD)" || { echo "submissions/$(OLD): no such submission (submissions: $$(ls submissions 2>/dev/null | tr '\n' ' '))" >&2; exit 2; }
 	@$(MAKE) --no-print-directory manuscript
 	$(PY) -m review diff $(OLD)
+
+# The size of .cache/ by store (the end of each build prunes it to the last builds' entries).
+status: $(VENV_STAMP)
+	@$(PY) -m qrender.prune
 
 clean:
 	rm -rf _manuscript .cache _variables.yml _freeze .quarto

@@ -6,7 +6,9 @@ steps and the document in one process; `analysis.article.drawing`). Writes the l
 the manuscript's word counts) and the per-patient analysis table (`analysis-data.csv`) beside the
 article, from the same cached analysis the article printed (its files: no import of the analysis's
 scientific stack), and finishes the outputs as qrender.prepare.finish does (the stamp in the Word
-file's properties). Like the pre-render step, it works on the project it is run for.
+file's properties). Ends the build by pruning `.cache/` to the entries of the last N builds
+(`qrender.prune`, N from `qrender: keep-builds:`), and prints its size. Like the pre-render step, it
+works on the project it is run for.
 """
 
 import os
@@ -18,6 +20,7 @@ import yaml
 from analysis.article.drawing import DrawingFailed, finish_shared
 from analysis.cache import analysis_entry
 from qrender.prepare import finish
+from qrender.prune import human, keep_builds, record_and_prune, status
 
 ROOT = Path(os.environ.get("QUARTO_PROJECT_DIR") or os.getcwd()).resolve()
 
@@ -32,8 +35,24 @@ def main() -> int:
     except DrawingFailed as exc:
         print(exc, file=sys.stderr)
         return 2
-    analysis_entry(ROOT).write(out, manuscript=ROOT / article)
+    entry = analysis_entry(ROOT)
+    entry.write(out, manuscript=ROOT / article)
     finish(ROOT, out)
+    return prune_cache(config, entry)
+
+
+def prune_cache(config: dict, entry) -> int:
+    """The end of a build: keep in .cache/ the entries of the last N builds only (`qrender.prune`),
+    and print the cache's size."""
+    try:
+        keep = keep_builds(config)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    used = {"analysis": [entry.digest], "figures": list(entry.figures().values())}
+    removed, freed = record_and_prune(ROOT, used, keep)
+    pruned = f"; removed {removed} entries unused by the last {keep} builds ({human(freed)})"
+    print(f"post-render: {status(ROOT)}{pruned if removed else ''}")
     return 0
 
 

@@ -13,8 +13,9 @@
    or the document's code). Records the keys read that way, for the numbers table.
 5. Writes the files _quarto.yml names under .cache/render/: the CSL style, the stamp and notice
    includes, the Word reference document.
-6. Drops Quarto's frozen results of the article when the analysis inputs changed, so `freeze`
-   can never serve numbers computed from other data (quarto-cli #6793).
+6. Drops Quarto's frozen results of the article when the analysis inputs or anything else the
+   document's code reads changed (`execution_digest`), so `freeze` can never serve numbers computed
+   from other data (quarto-cli #6793) or other supplement files or engine code.
 
 When the analysis is reused, nothing here imports pandas, SciPy or lifelines.
 
@@ -57,14 +58,28 @@ FREEZE_RECORD = ROOT / ".cache" / "freeze-inputs"
 
 
 def invalidate_freeze(digest: str, article: str) -> None:
-    """Remove `_freeze/<article>/` when the analysis inputs differ from those it was frozen with."""
+    """Remove `_freeze/<article>/` when the inputs (`execution_digest`) differ from those it was
+    frozen with."""
     frozen = ROOT / "_freeze" / Path(article).stem
     recorded = FREEZE_RECORD.read_text().strip() if FREEZE_RECORD.exists() else None
     if frozen.exists() and recorded != digest:
         shutil.rmtree(frozen)
-        print(f"pre-render: analysis inputs changed; removed frozen results {frozen.relative_to(ROOT)}/")
+        where = frozen.relative_to(ROOT)
+        print(f"pre-render: inputs of the document's code changed; removed frozen results {where}/")
     FREEZE_RECORD.parent.mkdir(parents=True, exist_ok=True)
     FREEZE_RECORD.write_text(digest + "\n")
+
+
+def execution_digest(analysis_digest: str) -> str:
+    """What Quarto's frozen execution depends on beyond the article's own text (which Quarto's
+    `freeze: auto` hashes): the analysis inputs and the project's other inputs (`qrender.inputs`:
+    supplement, lock; `_quarto.yml`; the engine's code), by content."""
+    import hashlib
+
+    from qrender.project import input_hash, load_project
+
+    code = input_hash(load_project(ROOT), [], article=False)
+    return hashlib.sha256(f"{analysis_digest}\0{code}".encode()).hexdigest()
 
 
 def main() -> int:
@@ -99,7 +114,7 @@ def main() -> int:
             raise  # an unforeseen failure: reported by Python
         print(exc.report() if isinstance(exc, UserError) else str(exc), file=sys.stderr)
         return 2
-    invalidate_freeze(entry.digest, article.name)
+    invalidate_freeze(execution_digest(entry.digest), article.name)
     return 0
 
 

@@ -253,8 +253,16 @@ def _affiliation_text(aff: object) -> str:
     return ", ".join(str(aff[k]) for k in ("name", "department", "city", "country") if aff.get(k))
 
 
+#: where Quarto's copy of the title block takes the abstract Quarto evaluated (filters/titleblock.lua)
+ABSTRACT_SLOT = "::: {.qrender-abstract}\n:::"
+
+
 def title_block(front: dict, abstract_markdown: str | None) -> str:
-    """Authors with numbered affiliations, corresponding author, running title, abstract, keywords."""
+    """Authors with numbered affiliations, corresponding author, running title, abstract, keywords.
+
+    The one layout of the title block for both renderers: qrender puts it at the top of the body;
+    for Quarto the pre-render step writes it (with `ABSTRACT_SLOT` for the abstract) to a file that
+    the Lua filter `filters/titleblock.lua` puts there, in place of Quarto's own title block."""
     authors = front.get("author") or []
     if isinstance(authors, (str, dict)):
         authors = [authors]

