@@ -201,7 +201,7 @@ def quarto_config(folder: Path, data: str) -> str:
     source["project"]["pre-render"] = f"{engine}/prerender.py"
     source["project"]["post-render"] = f"{engine}/postrender.py"
     source["format"]["html"]["css"] = f"{engine}/qrender/templates/manuscript.css"
-    source["filters"] = [{"path": f"{engine}/qrender/filters/submission.lua", "at": "pre-ast"}]
+    source["filters"] = [{**f, "path": f"{engine}/{f['path']}"} for f in source["filters"]]
     source["qrender"] = {
         "inputs": [
             "data",
