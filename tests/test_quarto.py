@@ -41,9 +41,9 @@ def test_same_article_from_quarto_and_qrender(quarto_built, built, fmt):
     else:
         assert ours.numbers == theirs.numbers, (ours.numbers - theirs.numbers, theirs.numbers - ours.numbers)
     assert ours.phrases == theirs.phrases
-    assert ours.captions == theirs.captions and len(ours.captions) == 13
+    assert ours.captions == theirs.captions and len(ours.captions) == 22
     assert ours.crossrefs == theirs.crossrefs
-    assert ours.references == theirs.references and len(ours.references) == 27
+    assert ours.references == theirs.references and len(ours.references) == 32
     assert ours.order == theirs.order and ours.order[-2:] == ["References", "Supplementary material"]
     assert ours.spans == theirs.spans
 
@@ -236,4 +236,4 @@ def test_quarto_html_is_one_self_contained_file(quarto_built, tmp_path):
         report = open_in_chromium(f"{site}/index.html", {
             "drawn": "Array.from(document.images).filter(i => i.complete && i.naturalWidth > 0).length",
         })
-    assert report.values["drawn"] == 5 and not report.errors, (report.values, report.errors)
+    assert report.values["drawn"] == 11 and not report.errors, (report.values, report.errors)
