@@ -132,3 +132,13 @@ def test_docx_is_double_spaced_with_line_and_page_numbers(built):
     assert "lnNumType" in section
     footer = doc.sections[0].footer._element.xml
     assert "PAGE" in footer and "data sha256" in footer
+
+
+def test_figures_are_vector_drawings_in_the_pdf(built):
+    """Every figure of qrender's PDF is the vector drawing (the SVG beside its print files, text as
+    outlines), not a raster: the PDF holds no image at all."""
+    from pypdf import PdfReader
+
+    pages = PdfReader(built / "manuscript.pdf").pages
+    assert not [i + 1 for i, page in enumerate(pages) if page.images]
+    assert any(b"/Form" in page.get_contents().get_data() or page.get("/Resources") for page in pages)
