@@ -173,11 +173,12 @@ class Session:
         image another process is still making) is shown by its result, written by `settle`: the
         document is put together meanwhile, and only the formats wait for it."""
         png = self._stem(chunk, "image").with_suffix(".png")
+        svg = png.with_suffix(".svg")
         if isinstance(value, Future):
             self.deferred.append((value, png, chunk))
         else:
             _write_png(value, png)
-        return FigureOut(png=png, svg=None)
+        return FigureOut(png=png, svg=svg)
 
     def settle(self) -> None:
         """Write the images of the futures the document showed, waiting for each; a failed one
@@ -200,8 +201,15 @@ class Session:
 
 
 def _write_png(value: object, png: Path) -> None:
+    """The image's PNG, and beside it its vector SVG where the object offers one (`vector_svg`), which
+    typst places in the PDF instead of the PNG."""
     data = value._repr_png_()  # type: ignore[attr-defined]
     png.write_bytes(data[0] if isinstance(data, tuple) else data)
+    svg = png.with_suffix(".svg")
+    if hasattr(value, "vector_svg"):
+        svg.write_bytes(value.vector_svg())
+    elif svg.exists():
+        svg.unlink()
 
 
 class _Messages(logging.Handler):
@@ -366,7 +374,7 @@ class Runner:
 
     def _freeze(self, output: object) -> object:
         if isinstance(output, FigureOut):
-            files = [p for p in (output.png, output.svg) if p is not None]
+            files = [output.png] + [p for p in (output.svg,) if p is not None and p.exists()]
             return ("figure", [(p.relative_to(self.staging).as_posix(), p.read_bytes()) for p in files])
         return output
 

@@ -132,3 +132,14 @@ def test_docx_is_double_spaced_with_line_and_page_numbers(built):
     assert "lnNumType" in section
     footer = doc.sections[0].footer._element.xml
     assert "PAGE" in footer and "data sha256" in footer
+
+
+def test_figures_are_vector_drawings_in_the_pdf(built):
+    """Every figure of qrender's PDF is the vector drawing (the SVG beside its print files, text as
+    outlines), not a raster: the PDF holds no image at all."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(built / "manuscript.pdf")
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert len(set(re.findall(r"Figure (\d+):", text))) >= 5  # the figures are there, with captions
+    assert not [i + 1 for i, page in enumerate(reader.pages) if page.images]

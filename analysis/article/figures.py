@@ -196,6 +196,15 @@ def rasters(fig: plt.Figure) -> dict[str, bytes]:
     return {"png": png.getvalue(), "tiff": tiff.getvalue(), "document": document.getvalue()}
 
 
+def vector_svg(fig: plt.Figure) -> bytes:
+    """The figure as SVG with its text as outlines (no font needed, no text a PDF reader would
+    extract as words of the article) and no date: the same drawing gives the same bytes."""
+    svg = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "manuscript"}):
+        fig.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return svg.getvalue()
+
+
 def save(fig: plt.Figure, folder: Path, stem: str, records: Path | None = None) -> PrintFigure:
     """Write `stem.pdf`, `.png` and `.tiff` into folder (and the PNG documents show), unless they
     already hold this figure: when the files still have the hashes recorded for its content, no
@@ -207,7 +216,7 @@ def save(fig: plt.Figure, folder: Path, stem: str, records: Path | None = None) 
     if found is not None:
         log.info("%s/%s.{pdf,png,tiff} unchanged", folder.name, stem)
         return found
-    written = store(folder, stem, content, {"pdf": pdf, **rasters(fig)}, records)
+    written = store(folder, stem, content, {"pdf": pdf, **rasters(fig), "vector": vector_svg(fig)}, records)
     seconds = time.perf_counter() - started
     log.info("%s/%s.{pdf,png,tiff} written at %d dpi (%.2f s)", folder.name, stem, DPI, seconds)
     return written

@@ -45,6 +45,13 @@ class PrintFigure:
             raise FileNotFoundError(f"figure '{self.name}': its print files in {folder} changed meanwhile")
         return self.files["document"].read_bytes()
 
+    def vector_svg(self) -> bytes:
+        """The figure as SVG, its text drawn as outlines: what a renderer that can place vector
+        images in a PDF shows there (qrender's typst PDF), the same drawing as the print PDF. Not
+        IPython's `_repr_svg_`: Quarto keeps the PNG in every format, as Jupyter shows it."""
+        self._repr_png_()  # the same check that the print files still hold this figure
+        return self.files["vector"].read_bytes()
+
 
 def content_key(pdf: bytes) -> str:
     return hashlib.sha256(pdf + f"\0{DPI}".encode()).hexdigest()
@@ -53,7 +60,10 @@ def content_key(pdf: bytes) -> str:
 def paths(folder: Path, name: str, content: str, records: Path | None = None) -> dict[str, Path]:
     """Where a figure's files go: the print files in folder, the document's PNG beside the record."""
     records = records or records_for(folder)
-    return {ext: folder / f"{name}.{ext}" for ext in PRINT_FORMATS} | {"document": records / f"{content}.png"}
+    return {ext: folder / f"{name}.{ext}" for ext in PRINT_FORMATS} | {
+        "document": records / f"{content}.png",
+        "vector": records / f"{content}.svg",
+    }
 
 
 def sha256(path: Path) -> str | None:
