@@ -109,4 +109,4 @@ status: $(VENV_STAMP)
 	@$(PY) -m qrender.prune
 
 clean:
-	rm -rf _manuscript .cache _variables.yml _freeze .quarto
+	rm -rf _manuscript .cache _variables.yml _freeze .jupyter_cache .quarto

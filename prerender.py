@@ -13,7 +13,7 @@
    or the document's code). Records the keys read that way, for the numbers table.
 5. Writes the files _quarto.yml names under .cache/render/: the CSL style, the stamp and notice
    includes, the Word reference document.
-6. Drops Quarto's frozen results of the article when the analysis inputs or anything else the
+6. Drops Quarto's frozen or cached results of the article when the analysis inputs or anything else the
    document's code reads changed (`execution_digest`), so `freeze` can never serve numbers computed
    from other data (quarto-cli #6793) or other supplement files or engine code.
 
@@ -48,26 +48,57 @@ import yaml  # noqa: E402
 
 from analysis.article.drawing import SHARED, Drawing, DrawingFailed, share  # noqa: E402
 from analysis.article.prose import check_manuscript  # noqa: E402
-from analysis.article.variables import KEYS_USED, manuscript_yaml, record_keys_used, write_variables  # noqa: E402
+from analysis.article.variables import (  # noqa: E402
+    KEYS_USED,
+    keys_used,
+    manuscript_yaml,
+    record_keys_used,
+    supplement_yaml,
+    used_yaml,
+    write_variables,
+)
 from analysis.cache import InputsChanged, analysis_entry, stored_entry  # noqa: E402
 from analysis.errors import UserError  # noqa: E402
 from qrender.errors import BuildError  # noqa: E402
 from qrender.prepare import prepare  # noqa: E402
 
 FREEZE_RECORD = ROOT / ".cache" / "freeze-inputs"
+#: Quarto's execution cache (`execute: cache: true`): jupyter-cache's folder beside the article
+JUPYTER_CACHE = ".jupyter_cache"
 
 
 def invalidate_freeze(digest: str, article: str) -> None:
-    """Remove `_freeze/<article>/` when the inputs (`execution_digest`) differ from those it was
-    frozen with."""
-    frozen = ROOT / "_freeze" / Path(article).stem
+    """Remove Quarto's stored executions of the article, `_freeze/<article>/` and the jupyter-cache
+    folder, when the inputs (`execution_digest`) differ from those they were made with: both are
+    keyed on the article's text or code cells only, not on what the code reads."""
     recorded = FREEZE_RECORD.read_text().strip() if FREEZE_RECORD.exists() else None
-    if frozen.exists() and recorded != digest:
-        shutil.rmtree(frozen)
-        where = frozen.relative_to(ROOT)
-        print(f"pre-render: inputs of the document's code changed; removed frozen results {where}/")
+    for stored in (ROOT / "_freeze" / Path(article).stem, ROOT / JUPYTER_CACHE):
+        if stored.exists() and recorded != digest:
+            shutil.rmtree(stored)
+            where = stored.relative_to(ROOT)
+            print(f"pre-render: inputs of the document's code changed; removed stored results {where}/")
     FREEZE_RECORD.parent.mkdir(parents=True, exist_ok=True)
     FREEZE_RECORD.write_text(digest + "\n")
+
+
+def drop_unreadable_cache() -> None:
+    """Remove Quarto's execution cache when a file of it cannot be read (Quarto would stop on it,
+    not recompute): its database and each stored notebook."""
+    import json
+    import sqlite3
+
+    folder = ROOT / JUPYTER_CACHE
+    if not folder.exists():
+        return
+    try:
+        with sqlite3.connect(f"file:{folder / 'global.db'}?mode=ro", uri=True) as db:
+            if db.execute("PRAGMA quick_check").fetchone() != ("ok",):
+                raise sqlite3.DatabaseError("quick_check failed")
+        for notebook in folder.glob("executed/*/*.ipynb"):
+            json.loads(notebook.read_text(encoding="utf-8"))
+    except (sqlite3.Error, ValueError, OSError):
+        shutil.rmtree(folder)
+        print(f"pre-render: Quarto's execution cache was unreadable; removed {JUPYTER_CACHE}/ (recomputed)")
 
 
 def execution_digest(analysis_digest: str) -> str:
@@ -104,8 +135,14 @@ def main() -> int:
             else:
                 for line in drawing.finish():
                     print(f"pre-render: {line}")
-        write_variables(ROOT / "_variables.yml", entry.digest, entry.variables(), manuscript_yaml(article))
-        record_keys_used(article.read_text(encoding="utf-8"), ROOT / KEYS_USED)
+        text = article.read_text(encoding="utf-8")
+        try:
+            body = used_yaml(entry.variables(), keys_used(text))
+            supplement = supplement_yaml(ROOT, text)
+        except FileNotFoundError as exc:
+            raise BuildError(f"{article.name}: {exc.args[0]}") from None
+        write_variables(ROOT / "_variables.yml", entry.digest, body, supplement, manuscript_yaml(article))
+        record_keys_used(text, ROOT / KEYS_USED)
         prepare(ROOT)
     except BaseException as exc:  # the figure process ends with the step, whatever stopped it
         if drawing is not None:
@@ -115,6 +152,7 @@ def main() -> int:
         print(exc.report() if isinstance(exc, UserError) else str(exc), file=sys.stderr)
         return 2
     invalidate_freeze(execution_digest(entry.digest), article.name)
+    drop_unreadable_cache()
     return 0
 
 

@@ -7,8 +7,8 @@ On a copy of the project's tracked files (what a fresh clone holds), each round 
 - Quarto's floor: `quarto render` of a document of one paragraph and one Python chunk importing
   pandas, matplotlib and great_tables, to typst, docx and html (a kernel start and three formats:
   the least any Quarto build of this article can cost);
-- `quarto render` cold (no `.cache/`, `_freeze/`, outputs or figures: a fresh clone), after a prose
-  edit (one word of `manuscript.qmd`), and with nothing changed;
+- `quarto render` cold (no `.cache/`, `.jupyter_cache/`, `_freeze/`, outputs or figures: a fresh
+  clone), after a prose edit (one word of `manuscript.qmd`), and with nothing changed;
 - `python -m qrender` the same three ways.
 
 Target (issue 23): prose edit and nothing changed within 2 x Quarto's floor. The table gives each
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             renderers = {"quarto": [quarto, "render"], "qrender": [sys.executable, "-m", "qrender"]}
             for renderer, command in renderers.items():
                 make_cold(project)
-                for name in ("_freeze", ".quarto"):
+                for name in ("_freeze", ".jupyter_cache", ".quarto"):
                     shutil.rmtree(project / name, ignore_errors=True)
                 runs[f"{renderer} cold"].append(timed(command, project))
                 edit_prose(project)

@@ -59,12 +59,17 @@ def test_print_files_are_rewritten_only_when_the_figure_changes(tmp_path, fresh)
     assert other.files["png"].stat().st_size > 0 and other.files["pdf"].read_bytes()[:4] == b"%PDF"
 
 
-def test_variables_carry_no_citation():
-    """A citation in `_variables.yml` reaches Quarto's metadata, where citeproc would number it
-    first; the entries that cite (the software sentence) are printed by the body's code only."""
-    from analysis.article.variables import CITATION, variables_yaml
+def test_variables_hold_only_the_keys_read_citations_included():
+    """`_variables.yml` holds the keys the text reads (Quarto's filters walk every variable in each
+    format), the software sentence with its citation among them (the title-block filter takes the
+    variables out of Quarto's metadata before citeproc numbers the body's citations)."""
+    from analysis.article.variables import CITATION, used_yaml, variables_yaml
     from analysis.cache import cached_run
 
     ledger = cached_run(ROOT).ledger
-    assert any(CITATION.search(entry._repr_markdown_()) for entry in ledger)
-    assert not CITATION.search(variables_yaml(ledger))
+    body = variables_yaml(ledger)
+    used = yaml.safe_load(used_yaml(body, ["software.sentence", "n.total", "os.logrank.p", "no.such.key"]))
+    assert used["n"] == {"total": {"text": ledger["n.total"]._repr_markdown_()}}
+    assert used["os"]["logrank"]["p"]["clause"] == ledger.p("os.logrank.p")._repr_markdown_()
+    assert set(used) == {"software", "n", "os"}
+    assert CITATION.search(used["software"]["sentence"]["text"])

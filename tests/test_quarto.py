@@ -107,30 +107,39 @@ def _counts(folder: Path, formats: tuple[str, ...] = tuple(OUTPUTS)) -> dict[str
 
 
 def test_a_data_change_reaches_every_format_and_a_corrupt_cache_is_recomputed(tmp_path):
-    """With the project's `freeze: auto`, a data change reaches every number of every format (the
-    pre-render step drops the frozen execution; quarto-cli #6793). A corrupted analysis cache entry
-    and frozen result are recomputed, not served and not fatal."""
+    """With the project's `cache: true` (jupyter-cache, keyed on the code cells), a data change
+    reaches every number of every format (the pre-render step drops the cached execution); a prose
+    edit runs no code. A corrupted analysis cache entry and execution cache are recomputed, not
+    served and not fatal."""
     project = copy_project(tmp_path / "project")
-    assert "freeze: auto" in (project / "_quarto.yml").read_text()  # the project's own setting
+    assert "cache: true" in (project / "_quarto.yml").read_text()  # the project's own setting
     first = quarto(project)
     assert first.returncode == 0, first.stderr
     out = project / "_manuscript"
-    assert set(_counts(out).values()) == {("100", "100", "83", "17")} and (project / "_freeze").exists()
+    assert set(_counts(out).values()) == {("100", "100", "83", "17")}
+    assert (project / ".jupyter_cache").exists()
+    qmd = project / "manuscript.qmd"
+    qmd.write_text(qmd.read_text(encoding="utf-8").replace("consecutive adults", "consecutive adult", 1))
+    edited = quarto(project)
+    assert edited.returncode == 0, edited.stderr
+    assert (edited.stdout + edited.stderr).count("(Notebook read from cache)") == 3
     data = project / "data" / "cohort.csv"
     lines = data.read_text(encoding="utf-8").splitlines(keepends=True)
     assert lines[-1].split(",")[1] == "post_ate_beva"
     data.write_text("".join(lines[:-1]), encoding="utf-8")
     second = quarto(project)
     assert second.returncode == 0, second.stderr
-    assert "removed frozen results" in second.stdout + second.stderr
+    assert "removed stored results .jupyter_cache/" in second.stdout + second.stderr
+    assert "(Notebook read from cache)" not in second.stdout + second.stderr
     assert set(_counts(out).values()) == {("99", "99", "83", "16")}, _counts(out)
 
     for pickle in (project / ".cache" / "analysis").glob("*/results.pickle"):
         pickle.write_bytes(b"not a pickle")
-    frozen = project / "_freeze" / "manuscript" / "execute-results" / "html.json"
-    frozen.write_text("{truncated", encoding="utf-8")
+    for notebook in (project / ".jupyter_cache").glob("executed/*/*.ipynb"):
+        notebook.write_text("{truncated", encoding="utf-8")
     third = quarto(project, "--to", "html")
     assert third.returncode == 0, third.stdout + third.stderr
+    assert "execution cache was unreadable" in third.stdout + third.stderr
     assert _counts(out, ("html",)) == {"html": ("99", "99", "83", "16")}
 
 

@@ -12,9 +12,21 @@ node of nested mappings (`os.median.treated` -> `os: median: treated:`), holding
 Every form is the entry's Markdown (a span carrying its key, method and source), so a number from
 a variable keeps its provenance in HTML exactly as an inline expression does.
 
-Entries whose text cites a reference (the Methods' software sentence cites lifelines) are left out:
-Quarto reads `_variables.yml` into the document's metadata, where citeproc collects every
-citation, used or not, ahead of the body's, and would number that reference first.
+Entries whose text cites a reference (the Methods' software sentence cites lifelines) are variables
+too. Quarto reads `_variables.yml` into the document's metadata (`_quarto-vars`), where citeproc
+would collect every citation, used or not, ahead of the body's and number that reference first;
+the title-block filter (qrender/filters/titleblock.lua, after shortcodes) removes them from the
+metadata before citeproc runs, so only the body's citations, in their places, are numbered.
+qrender puts variables into the text before pandoc reads it, as citations of the body.
+
+`_variables.yml` holds only the ledger keys the text reads (`used_yaml`): each variable Quarto reads
+is Markdown in the document's metadata, which every one of its filters walks in every format.
+
+The text reads the project's `supplement/*.yaml` files (doses, regimens: words, not results) as
+`{{< var supplement.FILE.KEY... >}}` (`supplement_yaml`).
+
+With no inline `{python}` expression left, Quarto can cache the document's execution (`execute:
+cache: true`, jupyter-cache, keyed on the code cells: a prose edit runs no code).
 """
 
 from __future__ import annotations
@@ -52,8 +64,6 @@ def quarto_variables(ledger: Ledger) -> dict:
     tree: dict = {}
     for key in ledger.keys():  # noqa: SIM118 (Ledger iterates entries, not keys)
         printed = forms(ledger, key)
-        if any(CITATION.search(markdown) for markdown in printed.values()):
-            continue
         node = tree
         for part in key.split("."):
             node = node.setdefault(part, {})
@@ -71,6 +81,30 @@ def variables_yaml(ledger: Ledger) -> str:
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     tree = quarto_variables(ledger)
     return yaml.dump(tree, Dumper=dumper, sort_keys=True, allow_unicode=True, width=1000)
+
+
+def used_yaml(body: str, keys: list[str]) -> str:
+    """The part of a variables YAML body (`variables_yaml`) that the given ledger keys read, in the
+    same form. Quarto parses every variable as Markdown into the document's metadata, which each of
+    its filters walks in each format: the whole ledger there costs seconds per render, the keys the
+    manuscript reads almost nothing."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    tree = yaml.load(body, Loader=loader) or {}
+    out: dict = {}
+    for key in keys:
+        node = tree
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            continue  # not in this body (another body's key, or not a ledger key)
+        target = out
+        for part in key.split("."):
+            target = target.setdefault(part, {})
+        target.update({form: node[form] for form in FORMS if form in node})
+    if not out:
+        return ""
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(out, Dumper=dumper, sort_keys=True, allow_unicode=True, width=1000)
 
 
 def manuscript_yaml(manuscript: Path) -> str:
@@ -124,3 +158,22 @@ def keys_used(text: str) -> list[str]:
         if form in FORMS and key not in keys:
             keys.append(key)
     return keys
+
+
+def supplement_yaml(root: Path, text: str) -> str:
+    """The project's `supplement/FILE.yaml` files that the text reads as `{{< var supplement.FILE... >}}`,
+    as a variables YAML body under `supplement:` (words the authors keep beside the data, such as
+    regimens, printed as written)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    stems = {m.group("name").split(".")[1] for m in SHORTCODE.finditer(text)
+             if m.group("name").startswith("supplement.") and m.group("name").count(".") >= 2}
+    tree = {}
+    for stem in sorted(stems):
+        path = root / "supplement" / f"{stem}.yaml"
+        if not path.is_file():
+            raise FileNotFoundError(f"{{{{< var supplement.{stem}... >}}}}: {path} not found")
+        tree[stem] = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    if not tree:
+        return ""
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump({"supplement": tree}, Dumper=dumper, sort_keys=True, allow_unicode=True, width=1000)

@@ -57,6 +57,9 @@ function Pandoc(doc)
     "keywords" }) do
     doc.meta[key] = nil
   end
+  -- Quarto's project variables (`_variables.yml`), resolved by now: citeproc would collect their
+  -- citations (the software sentence's) ahead of the body's and number them first
+  doc.meta["_quarto-vars"] = nil
   doc.blocks = head .. doc.blocks
   return doc
 end
