@@ -103,6 +103,24 @@ def update_cohort(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def haic_results():
+    """`analysis.run` of the HAIC study, once per session, for the tests that only read it."""
+    import analysis
+
+    return analysis.run(ROOT)
+
+
+def plan_without_reviewer():
+    """The HAIC study without its reviewer analyses: for tests that run the analysis on many
+    variants of the data and read only the main results."""
+    from analysis.plan.plan import Plan
+
+    plan = Plan.load(ROOT)
+    plan.study = plan.study.model_copy(update={"reviewer": None})
+    return plan
+
+
+@pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
     """The article built from a copy of the project; its typst source kept as manuscript.typ."""
     return build(copy_project(tmp_path_factory.mktemp("article") / "project"), keep_typst=True)

@@ -50,8 +50,8 @@ REQUIRED = [
 
 
 @pytest.fixture(scope="module")
-def results():
-    return analysis.run(COHORT)
+def results(haic_results):
+    return haic_results
 
 
 def test_ledger_has_every_required_key(results):

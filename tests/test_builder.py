@@ -40,8 +40,8 @@ NUMBERED = re.compile(r"^(Figure|Table|Fig\.)$")
 
 
 @pytest.fixture(scope="module")
-def haic():
-    return analysis.run(ROOT)
+def haic(haic_results):
+    return haic_results
 
 
 def test_every_ledger_value_printed_before_is_unchanged(haic):

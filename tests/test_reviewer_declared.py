@@ -41,8 +41,8 @@ def study_copy(folder: Path, change=None, data=None) -> Path:
 
 
 @pytest.fixture(scope="module")
-def haic():
-    return analysis.run(ROOT)
+def haic(haic_results):
+    return haic_results
 
 
 def test_haic_declares_every_reviewer_analysis(haic):

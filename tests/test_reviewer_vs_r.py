@@ -17,7 +17,7 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
-from tests.conftest import ROOT, build, copy_project
+from tests.conftest import ROOT
 
 SCRIPT = Path(__file__).parent / "r" / "reviewer_reference.R"
 CAPTIONS = {
@@ -35,13 +35,9 @@ def study() -> dict:
 
 
 @pytest.fixture(scope="module")
-def article(tmp_path_factory) -> Path:
-    """The HAIC article built from a copy of the project (with its study file)."""
-    project = copy_project(tmp_path_factory.mktemp("reviewer") / "project")
-    for name in ("study.yaml", "derivations.py"):
-        if not (project / name).exists():
-            shutil.copy(ROOT / name, project / name)
-    return build(project)
+def article(built) -> Path:
+    """The HAIC article built from a copy of the project (the session's build)."""
+    return built
 
 
 @pytest.fixture(scope="module")

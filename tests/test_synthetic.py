@@ -12,7 +12,6 @@ import pytest
 import yaml
 from scipy import stats
 
-import analysis
 from analysis.results.formatting import p_value
 from synthetic.__main__ import recorded_parameters
 from synthetic.calibrate import TARGETS, solve_scales
@@ -35,8 +34,8 @@ def test_any_size_has_the_same_structure():
 
 
 @pytest.fixture(scope="module")
-def results():
-    return analysis.run(COHORT)
+def results(haic_results):
+    return haic_results
 
 
 @pytest.mark.parametrize("key", list(TARGETS))

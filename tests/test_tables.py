@@ -9,14 +9,13 @@ import pandas as pd
 import pytest
 import yaml
 
-import analysis
 from analysis.article import tables
 from analysis.data.codebook import load_codebook
 from analysis.data.cohort import load_cohort
 from analysis.errors import CohortError
 from analysis.plan.plan import Plan
 from analysis.stats import baseline
-from tests.conftest import COHORT, ROOT, write_export
+from tests.conftest import ROOT, write_export
 
 PLAN = Plan.load(ROOT)
 TABLE1 = PLAN.table1
@@ -25,8 +24,8 @@ DERIVED_LEVELS = {d.name: d.levels for d in PLAN.study.derive if d.levels}
 
 
 @pytest.fixture(scope="module")
-def results():
-    return analysis.run(COHORT)
+def results(haic_results):
+    return haic_results
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 import analysis
 from analysis.article import wording
 from analysis.plan.plan import Plan
-from tests.conftest import COHORT, ROOT, write_export
+from tests.conftest import COHORT, ROOT, plan_without_reviewer, write_export
 
 
 def relabelled_cohort(folder, seed: int):
@@ -31,7 +31,8 @@ def relabelled_cohort(folder, seed: int):
 @pytest.fixture(scope="module")
 def swapped(tmp_path_factory):
     for seed in range(50):
-        results = analysis.run(relabelled_cohort(tmp_path_factory.mktemp(f"seed{seed}"), seed))
+        data = relabelled_cohort(tmp_path_factory.mktemp(f"seed{seed}"), seed)
+        results = analysis.run(plan_without_reviewer(), data_path=data)
         if results.ledger["pfs.logrank.p"].value > 0.2:
             return results
     raise AssertionError("no relabelling gave a non-significant PFS difference")
