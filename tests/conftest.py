@@ -102,6 +102,24 @@ def update_cohort(folder: Path) -> Path:
     return path
 
 
+#: The figures the HAIC study declares (`plots.drawers`): one per endpoint and kind, the response
+#: figure and the reviewer analyses' figures.
+HAIC_FIGURES = frozenset(
+    {"km_os", "km_pfs", "forest_os", "forest_pfs", "response", "flow", "love"}
+    | {"km_iptw_os", "km_iptw_pfs", "subgroups_os", "subgroups_pfs"}
+)
+
+
+def r_values(command: list[str]) -> dict[str, float]:
+    """Run an R reference script that prints `key value` lines; NA is NaN."""
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    values = {}
+    for line in result.stdout.splitlines():
+        key, value = line.split()
+        values[key] = float("nan") if value == "NA" else float(value)
+    return values
+
+
 @pytest.fixture(scope="session")
 def haic_results():
     """`analysis.run` of the HAIC study, once per session, for the tests that only read it."""

@@ -16,7 +16,7 @@ import analysis
 from analysis.results import formatting
 from analysis.results.ledger import Ledger
 from analysis.stats.contingency import compare_categories, fisher_exact
-from tests.conftest import COHORT, ROOT
+from tests.conftest import COHORT, HAIC_FIGURES, ROOT
 
 REQUIRED = [
     "n.total",
@@ -139,19 +139,7 @@ def test_figures_written_for_print(tmp_path, results):
     from PIL import Image
 
     written = results.figures(tmp_path)
-    assert set(written) == {
-        "km_os",
-        "km_pfs",
-        "forest_os",
-        "forest_pfs",
-        "response",
-        "flow",
-        "love",
-        "km_iptw_os",
-        "km_iptw_pfs",
-        "subgroups_os",
-        "subgroups_pfs",
-    }
+    assert set(written) == HAIC_FIGURES
     png = Image.open(written["km_os"]["png"])
     assert round(png.info["dpi"][0]) == 600
     assert written["km_os"]["pdf"].read_bytes()[:4] == b"%PDF"

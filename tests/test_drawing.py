@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup
 
 from analysis.article.drawing import SHARED
 from qrender.build import SHARED_PROCESS
-from tests.conftest import ROOT, copy_project
+from tests.conftest import HAIC_FIGURES, ROOT, copy_project
 from tests.test_render import _append, _line_of, copy_fixture, render
 
 #: a 2 x 1 PNG, red then blue
@@ -90,21 +90,9 @@ def test_pre_render_on_its_own_waits_for_every_figure(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     written = [line for line in result.stdout.splitlines() if "written at 600 dpi" in line]
-    assert len(written) == 11, result.stdout
+    assert len(written) == len(HAIC_FIGURES), result.stdout
     files = _print_files(project)
-    names = {
-        "km_os",
-        "km_pfs",
-        "forest_os",
-        "forest_pfs",
-        "response",
-        "flow",
-        "love",
-        "km_iptw_os",
-        "km_iptw_pfs",
-        "subgroups_os",
-        "subgroups_pfs",
-    }
+    names = HAIC_FIGURES
     assert {f"{n}.{ext}" for n in names for ext in ("pdf", "png", "tiff")} <= files.keys()
     entries = list((project / ".cache" / "analysis").glob("*/figures.json"))
     assert len(entries) == 1 and json.loads(entries[0].read_text()).keys() == names
@@ -140,19 +128,7 @@ def test_without_a_post_render_step_the_figures_are_still_finished(tmp_path):
         [sys.executable, "-m", "qrender", str(project)], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    names = {
-        "km_os",
-        "km_pfs",
-        "forest_os",
-        "forest_pfs",
-        "response",
-        "flow",
-        "love",
-        "km_iptw_os",
-        "km_iptw_pfs",
-        "subgroups_os",
-        "subgroups_pfs",
-    }
+    names = HAIC_FIGURES
     assert {f"{n}.{ext}" for n in names for ext in ("pdf", "png", "tiff")} <= _print_files(project).keys()
     entries = list((project / ".cache" / "analysis").glob("*/figures.json"))
     assert len(entries) == 1 and json.loads(entries[0].read_text()).keys() == names

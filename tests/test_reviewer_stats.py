@@ -20,7 +20,7 @@ import pytest
 import analysis
 from analysis.stats import evalue, rmst, subgroups, weighting
 from analysis.stats.estimability import NotEstimable
-from tests.conftest import COHORT
+from tests.conftest import COHORT, r_values
 
 SCRIPT = Path(__file__).parent / "r" / "reviewer_reference.R"
 RELATIVE = 1e-6
@@ -62,17 +62,7 @@ def r_reference(path: Path, estimand: str, stabilised: bool, trim: float | None,
         "subgroups": ",".join(SUBGROUPS),
         "horizons": ",".join(f"{x:g}" for x in ENDPOINTS.values()),
     }
-    result = subprocess.run(
-        ["Rscript", str(SCRIPT), str(path), *(f"{k}={v}" for k, v in options.items())],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    values = {}
-    for line in result.stdout.splitlines():
-        key, value = line.split()
-        values[key] = float("nan") if value == "NA" else float(value)
-    return values
+    return r_values(["Rscript", str(SCRIPT), str(path), *(f"{k}={v}" for k, v in options.items())])
 
 
 def python_values(data: pd.DataFrame, estimand: str, stabilised: bool, trim, bounds) -> dict[str, float]:

@@ -16,7 +16,7 @@ import pytest
 
 import analysis
 from analysis.stats import cox, coxzph, survival
-from tests.conftest import COHORT
+from tests.conftest import COHORT, r_values
 
 SCRIPT = Path(__file__).parent / "r" / "survival_reference.R"
 VETERAN = Path(__file__).parent / "data" / "veteran.csv"
@@ -28,17 +28,8 @@ pytestmark = pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is in
 def r_reference(
     path: Path, time: str, event: str, group: str, covariates: list[str], landmark: float
 ) -> dict:
-    result = subprocess.run(
-        ["Rscript", str(SCRIPT), str(path), time, event, group, ",".join(covariates), str(landmark)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    values = {}
-    for line in result.stdout.splitlines():
-        key, value = line.split()
-        values[key] = float("nan") if value == "NA" else float(value)
-    return values
+    args = [str(path), time, event, group, ",".join(covariates), str(landmark)]
+    return r_values(["Rscript", str(SCRIPT), *args])
 
 
 def close(python: float, r: float) -> bool:
