@@ -202,6 +202,9 @@ def quarto_config(folder: Path, data: str) -> str:
     source["project"]["post-render"] = f"{engine}/postrender.py"
     source["format"]["html"]["css"] = f"{engine}/qrender/templates/manuscript.css"
     source["filters"] = [{**f, "path": f"{engine}/{f['path']}"} for f in source["filters"]]
+    # the skeleton prints numbers with inline code, which Quarto's execution cache refuses: its
+    # execution is reused by `freeze` instead (the pre-render step drops it when an input changes)
+    source["execute"] = {"echo": False, "warning": False, "freeze": "auto"}
     source["qrender"] = {
         "inputs": [
             "data",

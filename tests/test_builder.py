@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 import analysis
 from analysis.article.provenance import TITLE as NUMBERS_TITLE
@@ -203,6 +204,9 @@ def test_new_scaffolds_a_three_arm_study_that_builds(trial):
     assert plan.groups == ["control", "low dose", "high dose"] and plan.group_column == "arm"
     assert plan.study.endpoints["os"].from_times is not None and plan.study.response is None
     assert not plan.study.derive
+    # its skeleton prints numbers with inline code, which Quarto refuses under its execution cache
+    execute = yaml.safe_load((trial / "_quarto.yml").read_text(encoding="utf-8"))["execute"]
+    assert "{python}" in (trial / "manuscript.qmd").read_text(encoding="utf-8") and not execute.get("cache")
     codebook = (trial / "data" / "codebook.yaml").read_text(encoding="utf-8")
     assert "DRAFTED" in codebook and "confirm" in codebook
     ledger = json.loads((trial / "_manuscript" / "numbers.json").read_text(encoding="utf-8"))["entries"]
